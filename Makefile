@@ -1,0 +1,39 @@
+# Spur's entry point for developers and CI. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Build output and downloads live outside the clone so fresh CI clones stay warm.
+SPUR_CACHE ?= $(HOME)/.cache/spur
+export CARGO_TARGET_DIR ?= $(SPUR_CACHE)/target
+
+FUZZ_SECONDS ?= 30
+
+.PHONY: help build test test-unit lint fmt bench fuzz run fixtures
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+build: ## build every crate (debug)
+	cargo build --workspace --all-targets
+
+test: ## run every test: unit, golden, property and bad-input tests
+	cargo test --workspace
+
+lint: ## formatting check and clippy with warnings as errors
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+fmt: ## format the code
+	cargo fmt --all
+
+bench: ## codec benchmarks (criterion); results in BENCHMARKS.md
+	cargo bench -p spur-model --bench codecs
+
+fuzz: ## run each cargo-fuzz target for FUZZ_SECONDS (needs nightly + cargo-fuzz)
+	bash fuzz/run.sh $(FUZZ_SECONDS)
+
+fixtures: ## re-capture the wire fixtures from real client libraries
+	bash tests/fixtures/clients/capture.sh
+
+run: ## start the all-in-one on the embedded store
+	cargo run --release -p spur-all-in-one

@@ -1,0 +1,9 @@
+//! spur-agent: per-host UDP daemon: Jaeger thrift compact/binary receivers, batching reporter to collectors, sampling proxy.
+//!
+//! Skeleton: the service is built by its own issue. Until then [`run`] reports that it is not
+//! available, so nobody mistakes this binary for a working one.
+
+/// Runs the service until shutdown. Not yet implemented: always returns an error.
+pub fn run() -> anyhow::Result<()> {
+    anyhow::bail!("spur-agent is not implemented yet")
+}
