@@ -20,8 +20,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     config.protoc_executable(&protoc);
     config
         .file_descriptor_set_path(&descriptors)
-        .compile_well_known_types()
-        .extern_path(".google.protobuf", "::pbjson_types");
+        .extern_path(".google.protobuf.Timestamp", "crate::wkt::Timestamp")
+        .extern_path(".google.protobuf.Duration", "crate::wkt::Duration");
     tonic_prost_build::configure().compile_with_config(
         config,
         &api_v2,

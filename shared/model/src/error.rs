@@ -11,7 +11,11 @@ pub enum DecodeError {
     Truncated { offset: usize, needed: usize },
     /// A length or count field claims more data than the payload holds, or exceeds a limit.
     #[error("invalid length {length} at offset {offset}: {reason}")]
-    InvalidLength { offset: usize, length: i64, reason: &'static str },
+    InvalidLength {
+        offset: usize,
+        length: i64,
+        reason: &'static str,
+    },
     /// A string field was not valid UTF-8.
     #[error("invalid UTF-8 in {field}")]
     InvalidUtf8 { field: &'static str },
@@ -20,7 +24,10 @@ pub enum DecodeError {
     MissingField { field: &'static str },
     /// The bytes do not follow the format's grammar (bad type code, bad varint, nesting...).
     #[error("malformed {format}: {reason}")]
-    Malformed { format: &'static str, reason: String },
+    Malformed {
+        format: &'static str,
+        reason: String,
+    },
     /// A trace or span id has the wrong length or is not hex.
     #[error("invalid {kind} id: {reason}")]
     InvalidId { kind: &'static str, reason: String },
@@ -34,7 +41,10 @@ pub enum DecodeError {
 
 impl DecodeError {
     pub(crate) fn malformed(format: &'static str, reason: impl Into<String>) -> Self {
-        DecodeError::Malformed { format, reason: reason.into() }
+        DecodeError::Malformed {
+            format,
+            reason: reason.into(),
+        }
     }
 }
 

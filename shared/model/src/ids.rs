@@ -44,13 +44,23 @@ impl TraceId {
 
     /// Parses 1 to 32 hex digits (Jaeger's rule: up to 16 digits fill the low half only).
     pub fn from_hex(text: &str) -> Result<Self, DecodeError> {
-        let invalid = |reason: String| DecodeError::InvalidId { kind: "trace", reason };
+        let invalid = |reason: String| DecodeError::InvalidId {
+            kind: "trace",
+            reason,
+        };
         if text.is_empty() || text.len() > 32 {
-            return Err(invalid(format!("{} hex digits, expected 1 to 32", text.len())));
+            return Err(invalid(format!(
+                "{} hex digits, expected 1 to 32",
+                text.len()
+            )));
         }
         let split = text.len().saturating_sub(16);
         let (high, low) = text.split_at(split);
-        let high = if high.is_empty() { 0 } else { parse_hex_u64(high).map_err(invalid)? };
+        let high = if high.is_empty() {
+            0
+        } else {
+            parse_hex_u64(high).map_err(invalid)?
+        };
         Ok(TraceId::new(high, parse_hex_u64(low).map_err(invalid)?))
     }
 
@@ -95,7 +105,10 @@ impl SpanId {
         }
         parse_hex_u64(text)
             .map(SpanId)
-            .map_err(|reason| DecodeError::InvalidId { kind: "span", reason })
+            .map_err(|reason| DecodeError::InvalidId {
+                kind: "span",
+                reason,
+            })
     }
 }
 
@@ -125,14 +138,20 @@ mod tests {
     #[test]
     fn hex_form_is_16_digits_for_64_bit_ids_and_32_otherwise() {
         assert_eq!(TraceId::new(0, 1).to_string(), "0000000000000001");
-        assert_eq!(TraceId::new(2, 1).to_string(), "00000000000000020000000000000001");
+        assert_eq!(
+            TraceId::new(2, 1).to_string(),
+            "00000000000000020000000000000001"
+        );
         assert_eq!(SpanId(0xab).to_string(), "00000000000000ab");
     }
 
     #[test]
     fn hex_parsing_follows_jaeger() {
         assert_eq!(TraceId::from_hex("1").unwrap(), TraceId::new(0, 1));
-        assert_eq!(TraceId::from_hex("20000000000000001").unwrap(), TraceId::new(2, 1));
+        assert_eq!(
+            TraceId::from_hex("20000000000000001").unwrap(),
+            TraceId::new(2, 1)
+        );
         assert!(TraceId::from_hex("").is_err());
         assert!(TraceId::from_hex("x1").is_err());
         assert!(TraceId::from_hex("+1").is_err());
@@ -144,7 +163,10 @@ mod tests {
     fn bytes_accept_16_or_8() {
         let id = TraceId::new(2, 1);
         assert_eq!(TraceId::from_bytes(&id.to_bytes()).unwrap(), id);
-        assert_eq!(TraceId::from_bytes(&1u64.to_be_bytes()).unwrap(), TraceId::new(0, 1));
+        assert_eq!(
+            TraceId::from_bytes(&1u64.to_be_bytes()).unwrap(),
+            TraceId::new(0, 1)
+        );
         assert!(TraceId::from_bytes(&[0; 12]).is_err());
         assert!(SpanId::from_bytes(&[0; 7]).is_err());
     }

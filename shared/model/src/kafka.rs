@@ -28,7 +28,9 @@ impl FromStr for Encoding {
         match text {
             "protobuf" => Ok(Encoding::Protobuf),
             "json" => Ok(Encoding::Json),
-            other => Err(format!("unknown Kafka encoding {other:?}: expected protobuf or json")),
+            other => Err(format!(
+                "unknown Kafka encoding {other:?}: expected protobuf or json"
+            )),
         }
     }
 }
@@ -56,13 +58,13 @@ pub fn encode_json(span: &Span) -> Vec<u8> {
 
 pub fn decode_protobuf(payload: &[u8]) -> Result<Span, DecodeError> {
     let mut span = Span::decode(payload)?;
-    normalize_ids(&mut span)?;
+    normalize(&mut span)?;
     Ok(span)
 }
 
 pub fn decode_json(payload: &[u8]) -> Result<Span, DecodeError> {
     let mut span: Span = serde_json::from_slice(payload)?;
-    normalize_ids(&mut span)?;
+    normalize(&mut span)?;
     Ok(span)
 }
 
@@ -80,8 +82,15 @@ pub fn decode(payload: &[u8], encoding: Encoding) -> Result<Span, DecodeError> {
     }
 }
 
-/// Validates ids and widens 8-byte trace ids to 16 bytes (Jaeger accepts both on read).
-fn normalize_ids(span: &mut Span) -> Result<(), DecodeError> {
+/// Validates ids, widens 8-byte trace ids to 16 bytes (Jaeger accepts both on read), and fills
+/// absent times with zero (Go's non-nullable fields read an absent time as zero; its jsonpb
+/// writes nothing for a zero duration).
+fn normalize(span: &mut Span) -> Result<(), DecodeError> {
+    span.start_time.get_or_insert_with(Default::default);
+    span.duration.get_or_insert_with(Default::default);
+    for log in &mut span.logs {
+        log.timestamp.get_or_insert_with(Default::default);
+    }
     widen_trace_id(&mut span.trace_id)?;
     SpanId::from_bytes(&span.span_id)?;
     for reference in &mut span.references {

@@ -15,9 +15,12 @@ pub mod ids;
 pub mod kafka;
 mod model_ext;
 pub mod otlp;
+#[cfg(any(test, feature = "testsuite"))]
+pub mod testing;
 pub mod thrift;
 pub mod time;
 pub mod ui_json;
+pub mod wkt;
 pub mod zipkin;
 
 pub use error::DecodeError;

@@ -6,7 +6,11 @@ use crate::{DecodeError, SpanId, TraceId};
 
 impl KeyValue {
     pub fn string(key: impl Into<String>, value: impl Into<String>) -> Self {
-        KeyValue { key: key.into(), v_str: value.into(), ..Default::default() }
+        KeyValue {
+            key: key.into(),
+            v_str: value.into(),
+            ..Default::default()
+        }
     }
 
     pub fn bool(key: impl Into<String>, value: bool) -> Self {
@@ -69,12 +73,16 @@ impl Span {
     /// Jaeger's `ParentSpanID()`: the first CHILD_OF reference in the same trace, else the first
     /// FOLLOWS_FROM in the same trace, else none.
     pub fn parent_span_id(&self) -> Option<SpanId> {
-        let same_trace: Vec<&SpanRef> =
-            self.references.iter().filter(|r| r.trace_id == self.trace_id).collect();
+        let same_trace: Vec<&SpanRef> = self
+            .references
+            .iter()
+            .filter(|r| r.trace_id == self.trace_id)
+            .collect();
         let first_of = |kind: SpanRefType| {
-            same_trace.iter().find(|r| r.ref_type == kind as i32).and_then(|r| {
-                SpanId::from_bytes(&r.span_id).ok()
-            })
+            same_trace
+                .iter()
+                .find(|r| r.ref_type == kind as i32)
+                .and_then(|r| SpanId::from_bytes(&r.span_id).ok())
         };
         first_of(SpanRefType::ChildOf).or_else(|| first_of(SpanRefType::FollowsFrom))
     }

@@ -1,7 +1,7 @@
 //! Time conversions. The protobuf model carries `Timestamp`/`Duration` (nanosecond precision);
 //! Thrift, Zipkin, the UI JSON, Cassandra and Elasticsearch use microseconds.
 
-use pbjson_types::{Duration, Timestamp};
+use crate::wkt::{Duration, Timestamp};
 
 const NANOS_PER_MICRO: i64 = 1_000;
 const MICROS_PER_SECOND: i64 = 1_000_000;
@@ -41,7 +41,10 @@ pub fn duration_from_micros(micros: i64) -> Duration {
 
 /// A duration from nanoseconds (OTLP end minus start).
 pub fn duration_from_nanos(nanos: i64) -> Duration {
-    Duration { seconds: nanos / NANOS_PER_SECOND, nanos: (nanos % NANOS_PER_SECOND) as i32 }
+    Duration {
+        seconds: nanos / NANOS_PER_SECOND,
+        nanos: (nanos % NANOS_PER_SECOND) as i32,
+    }
 }
 
 /// Whole microseconds of a duration (truncated toward zero).
@@ -58,8 +61,19 @@ mod tests {
 
     #[test]
     fn micros_round_trip_including_negative() {
-        for micros in [0, 1, 999_999, 1_000_000, 1_700_000_000_123_456, -1, -1_500_000] {
-            assert_eq!(micros_from_timestamp(&timestamp_from_micros(micros)), micros);
+        for micros in [
+            0,
+            1,
+            999_999,
+            1_000_000,
+            1_700_000_000_123_456,
+            -1,
+            -1_500_000,
+        ] {
+            assert_eq!(
+                micros_from_timestamp(&timestamp_from_micros(micros)),
+                micros
+            );
             assert_eq!(micros_from_duration(&duration_from_micros(micros)), micros);
         }
         let negative = timestamp_from_micros(-1);
@@ -69,7 +83,10 @@ mod tests {
     #[test]
     fn nanos_convert() {
         let timestamp = timestamp_from_nanos(1_700_000_000_123_456_789);
-        assert_eq!((timestamp.seconds, timestamp.nanos), (1_700_000_000, 123_456_789));
+        assert_eq!(
+            (timestamp.seconds, timestamp.nanos),
+            (1_700_000_000, 123_456_789)
+        );
         assert_eq!(micros_from_timestamp(&timestamp), 1_700_000_000_123_456);
         let duration = duration_from_nanos(1_500_000_000);
         assert_eq!((duration.seconds, duration.nanos), (1, 500_000_000));

@@ -98,7 +98,10 @@ pub fn trace_to_ui(spans: &[Span], warnings: &[String]) -> UiTrace {
         ui_spans.push(span_to_ui(span, process_id));
     }
     UiTrace {
-        trace_id: spans.first().map(|span| trace_hex(&span.trace_id)).unwrap_or_default(),
+        trace_id: spans
+            .first()
+            .map(|span| trace_hex(&span.trace_id))
+            .unwrap_or_default(),
         spans: ui_spans,
         processes: processes
             .into_iter()
@@ -133,14 +136,26 @@ fn span_to_ui(span: &Span, process_id: String) -> UiSpan {
                 span_id: span_hex(&reference.span_id),
             })
             .collect(),
-        start_time: span.start_time.as_ref().map(micros_from_timestamp).unwrap_or(0),
-        duration: span.duration.as_ref().map(micros_from_duration).unwrap_or(0),
+        start_time: span
+            .start_time
+            .as_ref()
+            .map(micros_from_timestamp)
+            .unwrap_or(0),
+        duration: span
+            .duration
+            .as_ref()
+            .map(micros_from_duration)
+            .unwrap_or(0),
         tags: span.tags.iter().map(key_value_to_ui).collect(),
         logs: span
             .logs
             .iter()
             .map(|log| UiLog {
-                timestamp: log.timestamp.as_ref().map(micros_from_timestamp).unwrap_or(0),
+                timestamp: log
+                    .timestamp
+                    .as_ref()
+                    .map(micros_from_timestamp)
+                    .unwrap_or(0),
                 fields: log.fields.iter().map(key_value_to_ui).collect(),
             })
             .collect(),
@@ -168,7 +183,11 @@ pub fn key_value_to_ui(tag: &KeyValue) -> UiKeyValue {
             Value::String(base64::engine::general_purpose::STANDARD.encode(&tag.v_binary)),
         ),
     };
-    UiKeyValue { key: tag.key.clone(), value_type, value }
+    UiKeyValue {
+        key: tag.key.clone(),
+        value_type,
+        value,
+    }
 }
 
 fn trace_hex(bytes: &[u8]) -> String {

@@ -13,7 +13,9 @@ pub(crate) struct BinaryReader<'a> {
 
 impl<'a> BinaryReader<'a> {
     pub(crate) fn new(data: &'a [u8]) -> Self {
-        BinaryReader { cursor: Cursor::new(data) }
+        BinaryReader {
+            cursor: Cursor::new(data),
+        }
     }
 
     fn element_type(&self, code: u8) -> Result<TType, DecodeError> {
@@ -32,7 +34,10 @@ impl<'a> BinaryReader<'a> {
             other => {
                 return Err(DecodeError::malformed(
                     "thrift binary",
-                    format!("unknown type code {other} at offset {}", self.cursor.offset()),
+                    format!(
+                        "unknown type code {other} at offset {}",
+                        self.cursor.offset()
+                    ),
                 ));
             }
         })
@@ -59,7 +64,10 @@ impl<'a> Protocol<'a> for BinaryReader<'a> {
             }
             let name = self.read_bytes()?;
             let _sequence_id = self.read_i32()?;
-            return Ok(MessageHeader { name, message_type: (first & 0xff) as u8 });
+            return Ok(MessageHeader {
+                name,
+                message_type: (first & 0xff) as u8,
+            });
         }
         // Old non-strict envelope: the first word is the name's length.
         let length = checked_len(i64::from(first), self.cursor.remaining(), 0)?;

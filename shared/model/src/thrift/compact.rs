@@ -37,7 +37,10 @@ impl<'a> CompactReader<'a> {
                 return Ok(value);
             }
         }
-        Err(DecodeError::malformed("thrift compact", "varint longer than 10 bytes"))
+        Err(DecodeError::malformed(
+            "thrift compact",
+            "varint longer than 10 bytes",
+        ))
     }
 
     fn zigzag(&mut self) -> Result<i64, DecodeError> {
@@ -61,7 +64,10 @@ impl<'a> CompactReader<'a> {
             other => {
                 return Err(DecodeError::malformed(
                     "thrift compact",
-                    format!("unknown type code {other} at offset {}", self.cursor.offset()),
+                    format!(
+                        "unknown type code {other} at offset {}",
+                        self.cursor.offset()
+                    ),
                 ));
             }
         })
@@ -85,17 +91,26 @@ impl<'a> Protocol<'a> for CompactReader<'a> {
         if version_and_type & 0x1f != VERSION {
             return Err(DecodeError::malformed(
                 "thrift compact",
-                format!("protocol version {}, expected {VERSION}", version_and_type & 0x1f),
+                format!(
+                    "protocol version {}, expected {VERSION}",
+                    version_and_type & 0x1f
+                ),
             ));
         }
         let _sequence_id = self.varint()?;
         let name = self.read_bytes()?;
-        Ok(MessageHeader { name, message_type: (version_and_type >> 5) & 0x07 })
+        Ok(MessageHeader {
+            name,
+            message_type: (version_and_type >> 5) & 0x07,
+        })
     }
 
     fn struct_begin(&mut self) -> Result<(), DecodeError> {
         if self.last_field_ids.len() >= MAX_STRUCT_DEPTH {
-            return Err(DecodeError::malformed("thrift compact", "structs nested too deeply"));
+            return Err(DecodeError::malformed(
+                "thrift compact",
+                "structs nested too deeply",
+            ));
         }
         self.last_field_ids.push(self.last_field_id);
         self.last_field_id = 0;
@@ -159,7 +174,11 @@ impl<'a> Protocol<'a> for CompactReader<'a> {
     fn read_bytes(&mut self) -> Result<&'a [u8], DecodeError> {
         let offset = self.cursor.offset();
         let length = self.varint()?;
-        let length = checked_len(i64::try_from(length).unwrap_or(i64::MAX), self.cursor.remaining(), offset)?;
+        let length = checked_len(
+            i64::try_from(length).unwrap_or(i64::MAX),
+            self.cursor.remaining(),
+            offset,
+        )?;
         self.cursor.take(length)
     }
 
@@ -182,6 +201,10 @@ impl<'a> Protocol<'a> for CompactReader<'a> {
             return Ok((TType::Byte, TType::Byte, 0));
         }
         let types = self.cursor.byte()?;
-        Ok((self.element_type(types >> 4)?, self.element_type(types & 0x0f)?, count))
+        Ok((
+            self.element_type(types >> 4)?,
+            self.element_type(types & 0x0f)?,
+            count,
+        ))
     }
 }

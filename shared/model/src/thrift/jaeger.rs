@@ -26,7 +26,10 @@ struct Required<const N: usize> {
 
 impl<const N: usize> Required<N> {
     fn new(names: [&'static str; N]) -> Self {
-        Required { seen: [false; N], names }
+        Required {
+            seen: [false; N],
+            names,
+        }
     }
 
     fn mark(&mut self, index: usize) {
@@ -37,7 +40,9 @@ impl<const N: usize> Required<N> {
 
     fn check(&self) -> Result<(), DecodeError> {
         match self.seen.iter().position(|seen| !seen) {
-            Some(index) => Err(DecodeError::MissingField { field: self.names[index] }),
+            Some(index) => Err(DecodeError::MissingField {
+                field: self.names[index],
+            }),
             None => Ok(()),
         }
     }
@@ -56,14 +61,20 @@ pub(crate) fn read_emit_batch_args<'a, P: Protocol<'a>>(
         }
     }
     protocol.struct_end();
-    batch.ok_or(DecodeError::MissingField { field: "emitBatch.batch" })
+    batch.ok_or(DecodeError::MissingField {
+        field: "emitBatch.batch",
+    })
 }
 
 pub(crate) fn read_batch<'a, P: Protocol<'a>>(
     protocol: &mut P,
 ) -> Result<ThriftBatch, DecodeError> {
     let mut required = Required::new(["Batch.process", "Batch.spans"]);
-    let mut batch = ThriftBatch { batch: Batch::default(), seq_no: None, stats: None };
+    let mut batch = ThriftBatch {
+        batch: Batch::default(),
+        seq_no: None,
+        stats: None,
+    };
     protocol.struct_begin()?;
     while let Some((field_type, id)) = protocol.field_begin()? {
         match (id, field_type) {
@@ -134,8 +145,9 @@ fn read_process<'a, P: Protocol<'a>>(protocol: &mut P) -> Result<Process, Decode
         }
     }
     protocol.struct_end();
-    let service_name =
-        service_name.ok_or(DecodeError::MissingField { field: "Process.serviceName" })?;
+    let service_name = service_name.ok_or(DecodeError::MissingField {
+        field: "Process.serviceName",
+    })?;
     Ok(Process { service_name, tags })
 }
 
@@ -160,7 +172,9 @@ fn read_span<'a, P: Protocol<'a>>(protocol: &mut P) -> Result<Span, DecodeError>
             (2, TType::I64) => trace_high = protocol.read_i64()?,
             (3, TType::I64) => span_id = protocol.read_i64()?,
             (4, TType::I64) => parent_id = protocol.read_i64()?,
-            (5, TType::Binary) => span.operation_name = protocol.read_string("Span.operationName")?,
+            (5, TType::Binary) => {
+                span.operation_name = protocol.read_string("Span.operationName")?
+            }
             (6, TType::List) => {
                 let count = list_of_structs(protocol, "Span.references")?;
                 span.references.reserve(count);
@@ -213,7 +227,8 @@ fn add_parent_reference(span: &mut Span, trace_id: TraceId, parent: SpanId) {
         .iter()
         .any(|r| r.span_id.as_slice() == parent_bytes && r.trace_id.as_slice() == trace_bytes);
     if !present {
-        span.references.insert(0, SpanRef::new(trace_id, parent, SpanRefType::ChildOf));
+        span.references
+            .insert(0, SpanRef::new(trace_id, parent, SpanRefType::ChildOf));
     }
 }
 

@@ -61,13 +61,19 @@ fn decode_agent_message<'a, P: Protocol<'a>>(protocol: &mut P) -> Result<ThriftB
     if header.name != EMIT_BATCH {
         return Err(DecodeError::malformed(
             "thrift",
-            format!("unsupported method {:?}, expected emitBatch", String::from_utf8_lossy(header.name)),
+            format!(
+                "unsupported method {:?}, expected emitBatch",
+                String::from_utf8_lossy(header.name)
+            ),
         ));
     }
     if header.message_type != CALL && header.message_type != ONEWAY {
         return Err(DecodeError::malformed(
             "thrift",
-            format!("message type {}, expected a call or oneway", header.message_type),
+            format!(
+                "message type {}, expected a call or oneway",
+                header.message_type
+            ),
         ));
     }
     // Like Jaeger, bytes after the message are ignored: the spans before them are good.

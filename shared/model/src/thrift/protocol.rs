@@ -60,13 +60,25 @@ pub(crate) trait Protocol<'a> {
 }
 
 /// Checks a container or byte length read from the wire against what is left of the payload.
-pub(crate) fn checked_len(length: i64, remaining: usize, offset: usize) -> Result<usize, DecodeError> {
+pub(crate) fn checked_len(
+    length: i64,
+    remaining: usize,
+    offset: usize,
+) -> Result<usize, DecodeError> {
     if length < 0 {
-        return Err(DecodeError::InvalidLength { offset, length, reason: "negative" });
+        return Err(DecodeError::InvalidLength {
+            offset,
+            length,
+            reason: "negative",
+        });
     }
     match usize::try_from(length) {
         Ok(length) if length <= remaining => Ok(length),
-        _ => Err(DecodeError::InvalidLength { offset, length, reason: "longer than the payload" }),
+        _ => Err(DecodeError::InvalidLength {
+            offset,
+            length,
+            reason: "longer than the payload",
+        }),
     }
 }
 
@@ -133,8 +145,10 @@ impl<'a> Cursor<'a> {
     }
 
     pub(crate) fn take(&mut self, count: usize) -> Result<&'a [u8], DecodeError> {
-        let truncated =
-            DecodeError::Truncated { offset: self.position, needed: count - self.remaining().min(count) };
+        let truncated = DecodeError::Truncated {
+            offset: self.position,
+            needed: count - self.remaining().min(count),
+        };
         let end = self.position.checked_add(count).ok_or(truncated.clone())?;
         let bytes = self.data.get(self.position..end).ok_or(truncated)?;
         self.position = end;
@@ -148,10 +162,10 @@ impl<'a> Cursor<'a> {
     }
 
     pub(crate) fn byte(&mut self) -> Result<u8, DecodeError> {
-        let byte = *self
-            .data
-            .get(self.position)
-            .ok_or(DecodeError::Truncated { offset: self.position, needed: 1 })?;
+        let byte = *self.data.get(self.position).ok_or(DecodeError::Truncated {
+            offset: self.position,
+            needed: 1,
+        })?;
         self.position += 1;
         Ok(byte)
     }

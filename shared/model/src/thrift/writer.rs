@@ -49,7 +49,12 @@ struct Writer {
 
 impl Writer {
     fn new(protocol: ThriftProtocol) -> Self {
-        Writer { protocol, out: Vec::with_capacity(512), last_ids: Vec::new(), last_id: 0 }
+        Writer {
+            protocol,
+            out: Vec::with_capacity(512),
+            last_ids: Vec::new(),
+            last_id: 0,
+        }
     }
 
     fn binary_type(compact: u8) -> u8 {
@@ -80,7 +85,8 @@ impl Writer {
                 self.bytes(name);
             }
             ThriftProtocol::Binary => {
-                self.out.extend_from_slice(&(0x8001_0000u32 | u32::from(message_type)).to_be_bytes());
+                self.out
+                    .extend_from_slice(&(0x8001_0000u32 | u32::from(message_type)).to_be_bytes());
                 self.bytes(name);
                 self.out.extend_from_slice(&0i32.to_be_bytes());
             }
@@ -156,7 +162,9 @@ impl Writer {
     fn bytes(&mut self, value: &[u8]) {
         match self.protocol {
             ThriftProtocol::Compact => self.varint(value.len() as u64),
-            ThriftProtocol::Binary => self.out.extend_from_slice(&(value.len() as i32).to_be_bytes()),
+            ThriftProtocol::Binary => self
+                .out
+                .extend_from_slice(&(value.len() as i32).to_be_bytes()),
         }
         self.out.extend_from_slice(value);
     }
@@ -217,18 +225,39 @@ impl Writer {
             self.i32_field(1, reference.ref_type);
             self.i64_field(2, ref_trace.low as i64);
             self.i64_field(3, ref_trace.high as i64);
-            self.i64_field(4, SpanId::from_bytes(&reference.span_id).unwrap_or_default().0 as i64);
+            self.i64_field(
+                4,
+                SpanId::from_bytes(&reference.span_id).unwrap_or_default().0 as i64,
+            );
             self.stop();
             self.struct_end();
         }
         self.i32_field(7, span.flags as i32);
-        self.i64_field(8, span.start_time.as_ref().map(micros_from_timestamp).unwrap_or(0));
-        self.i64_field(9, span.duration.as_ref().map(micros_from_duration).unwrap_or(0));
+        self.i64_field(
+            8,
+            span.start_time
+                .as_ref()
+                .map(micros_from_timestamp)
+                .unwrap_or(0),
+        );
+        self.i64_field(
+            9,
+            span.duration
+                .as_ref()
+                .map(micros_from_duration)
+                .unwrap_or(0),
+        );
         self.tags(10, &span.tags);
         self.list_of_structs(11, span.logs.len());
         for log in &span.logs {
             self.struct_begin();
-            self.i64_field(1, log.timestamp.as_ref().map(micros_from_timestamp).unwrap_or(0));
+            self.i64_field(
+                1,
+                log.timestamp
+                    .as_ref()
+                    .map(micros_from_timestamp)
+                    .unwrap_or(0),
+            );
             self.tags(2, &log.fields);
             self.stop();
             self.struct_end();

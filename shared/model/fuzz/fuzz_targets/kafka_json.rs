@@ -1,0 +1,8 @@
+//! Fuzz target: the Kafka JSON (jsonpb) span decoder must return a typed result for any input, never panic.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = spur_model::kafka::decode_json(data);
+});

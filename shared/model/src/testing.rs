@@ -1,0 +1,151 @@
+//! Test support, compiled only for tests, benchmarks and fuzz targets (`testsuite` feature):
+//! proptest strategies for valid model spans and a deterministic sample-batch generator.
+
+use proptest::collection::vec;
+use proptest::prelude::*;
+
+use crate::api_v2::{Batch, KeyValue, Log, Process, Span, SpanRef, SpanRefType};
+use crate::time::{duration_from_micros, timestamp_from_micros};
+use crate::{SpanId, TraceId};
+
+/// Timestamps whose RFC 3339 form exists (years 1970..2200) at microsecond precision, as every
+/// non-protobuf representation (Thrift, UI JSON) carries microseconds.
+fn micros_since_epoch() -> impl Strategy<Value = i64> {
+    0i64..7_258_118_400_000_000
+}
+
+fn trace_id() -> impl Strategy<Value = TraceId> {
+    prop_oneof![
+        any::<u64>().prop_map(|low| TraceId::new(0, low)),
+        (any::<u64>(), any::<u64>()).prop_map(|(high, low)| TraceId::new(high, low)),
+    ]
+}
+
+/// A tag of any value type, with only the field of its type set (as every decoder builds them).
+pub fn key_value() -> impl Strategy<Value = KeyValue> {
+    let key = "\\PC{0,12}";
+    prop_oneof![
+        (key, "\\PC{0,24}").prop_map(|(k, v)| KeyValue::string(k, v)),
+        (key, any::<bool>()).prop_map(|(k, v)| KeyValue::bool(k, v)),
+        (key, any::<i64>()).prop_map(|(k, v)| KeyValue::int64(k, v)),
+        (key, -1e300f64..1e300).prop_map(|(k, v)| KeyValue::float64(k, v)),
+        (key, vec(any::<u8>(), 0..16)).prop_map(|(k, v)| KeyValue::binary(k, v)),
+    ]
+}
+
+pub fn process() -> impl Strategy<Value = Process> {
+    ("\\PC{0,16}", vec(key_value(), 0..4))
+        .prop_map(|(service_name, tags)| Process { service_name, tags })
+}
+
+/// A valid model span (16-byte trace ids, 8-byte span ids, times present) with its process
+/// embedded, as a Kafka message carries it.
+pub fn span() -> impl Strategy<Value = Span> {
+    let references = vec(
+        (trace_id(), any::<u64>(), any::<bool>()).prop_map(|(trace, span, follows)| {
+            let kind = if follows {
+                SpanRefType::FollowsFrom
+            } else {
+                SpanRefType::ChildOf
+            };
+            SpanRef::new(trace, SpanId(span), kind)
+        }),
+        0..3,
+    );
+    let logs = vec(
+        (micros_since_epoch(), vec(key_value(), 0..3)).prop_map(|(micros, fields)| Log {
+            timestamp: Some(timestamp_from_micros(micros)),
+            fields,
+        }),
+        0..3,
+    );
+    (
+        (
+            trace_id(),
+            any::<u64>(),
+            "\\PC{0,20}",
+            references,
+            any::<u32>(),
+        ),
+        (
+            micros_since_epoch(),
+            0i64..86_400_000_000,
+            vec(key_value(), 0..6),
+            logs,
+        ),
+        (process(), vec("\\PC{0,10}", 0..2)),
+    )
+        .prop_map(
+            |(
+                (trace, span_id, operation_name, references, flags),
+                (start, duration, tags, logs),
+                (process, warnings),
+            )| Span {
+                trace_id: trace.to_bytes().to_vec(),
+                span_id: SpanId(span_id).to_bytes().to_vec(),
+                operation_name,
+                references,
+                flags,
+                start_time: Some(timestamp_from_micros(start)),
+                duration: Some(duration_from_micros(duration)),
+                tags,
+                logs,
+                process: Some(process),
+                process_id: String::new(),
+                warnings,
+            },
+        )
+}
+
+/// A deterministic batch shaped like real instrumentation: `spans` spans of one service, each
+/// with 10 tags of mixed types, one log, and a parent reference; used by benchmarks.
+pub fn sample_batch(spans: usize) -> Batch {
+    let trace = TraceId::new(0x0123_4567_89ab_cdef, 0x0fed_cba9_8765_4321);
+    let process = Process {
+        service_name: "frontend".into(),
+        tags: vec![
+            KeyValue::string("hostname", "web-7f9c6d4b8-x2k4q"),
+            KeyValue::string("ip", "10.32.4.17"),
+            KeyValue::string("jaeger.version", "Go-2.30.0"),
+        ],
+    };
+    let spans = (0..spans as u64)
+        .map(|index| Span {
+            trace_id: trace.to_bytes().to_vec(),
+            span_id: SpanId(index + 2).to_bytes().to_vec(),
+            operation_name: format!("HTTP GET /api/v1/resource/{}", index % 16),
+            references: vec![SpanRef::new(trace, SpanId(1), SpanRefType::ChildOf)],
+            flags: 1,
+            start_time: Some(timestamp_from_micros(
+                1_700_000_000_000_000 + index as i64 * 137,
+            )),
+            duration: Some(duration_from_micros(1_234 + index as i64)),
+            tags: vec![
+                KeyValue::string("span.kind", "server"),
+                KeyValue::string("http.method", "GET"),
+                KeyValue::string("http.url", "https://shop.example.com/api/v1/resource?id=42"),
+                KeyValue::int64("http.status_code", 200),
+                KeyValue::string("component", "net/http"),
+                KeyValue::bool("error", false),
+                KeyValue::string("peer.service", "inventory"),
+                KeyValue::int64("peer.port", 8080),
+                KeyValue::float64("sampler.param", 0.25),
+                KeyValue::string("sampler.type", "probabilistic"),
+            ],
+            logs: vec![Log {
+                timestamp: Some(timestamp_from_micros(1_700_000_000_000_500 + index as i64)),
+                fields: vec![
+                    KeyValue::string("event", "cache miss"),
+                    KeyValue::int64("retry", 1),
+                ],
+            }],
+            process: None,
+            process_id: String::new(),
+            warnings: Vec::new(),
+        })
+        .collect();
+    Batch {
+        spans,
+        process: Some(process),
+    }
+}
