@@ -10,10 +10,11 @@ use std::hint::black_box;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use prost::Message;
 use spur_model::api_v2::Span;
-use spur_model::testing::sample_batch;
+use spur_model::testing::{sample_batch, sample_otlp_request, sample_zipkin_v2_json};
 use spur_model::thrift::writer::{ThriftProtocol, encode_agent_message, encode_batch};
-use spur_model::{kafka, thrift, ui_json};
+use spur_model::{kafka, otlp, thrift, ui_json, zipkin};
 
 /// Spans per payload: a full agent datagram holds roughly this many typical spans.
 const SPANS: usize = 50;
@@ -126,5 +127,44 @@ fn ui(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, kafka_protobuf, kafka_json, thrift_decoders, ui);
+fn otlp_decoders(c: &mut Criterion) {
+    let request = sample_otlp_request(SPANS);
+    let protobuf = request.encode_to_vec();
+    report("otlp protobuf request", protobuf.len());
+    let mut group = c.benchmark_group("otlp_protobuf");
+    group.throughput(Throughput::Bytes(protobuf.len() as u64));
+    group.bench_function(BenchmarkId::new("decode_to_model", SPANS), |b| {
+        b.iter(|| black_box(otlp::decode_proto(black_box(&protobuf)).ok()))
+    });
+    group.finish();
+    let json = serde_json::to_vec(&request).unwrap_or_default();
+    report("otlp json request", json.len());
+    let mut group = c.benchmark_group("otlp_json");
+    group.throughput(Throughput::Bytes(json.len() as u64));
+    group.bench_function(BenchmarkId::new("decode_to_model", SPANS), |b| {
+        b.iter(|| black_box(otlp::decode_json(black_box(&json)).ok()))
+    });
+    group.finish();
+}
+
+fn zipkin_decoders(c: &mut Criterion) {
+    let json = sample_zipkin_v2_json(SPANS);
+    report("zipkin v2 json", json.len());
+    let mut group = c.benchmark_group("zipkin_v2_json");
+    group.throughput(Throughput::Bytes(json.len() as u64));
+    group.bench_function(BenchmarkId::new("decode_to_model", SPANS), |b| {
+        b.iter(|| black_box(zipkin::decode_v2_json(black_box(&json)).ok()))
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    kafka_protobuf,
+    kafka_json,
+    thrift_decoders,
+    otlp_decoders,
+    zipkin_decoders,
+    ui
+);
 criterion_main!(benches);

@@ -149,3 +149,120 @@ pub fn sample_batch(spans: usize) -> Batch {
         process: Some(process),
     }
 }
+
+/// The OTLP request an OpenTelemetry SDK would send for [`sample_batch`]'s spans: one resource,
+/// one scope, the same attributes and events. Used by the OTLP benchmarks.
+pub fn sample_otlp_request(
+    spans: usize,
+) -> crate::otlp_proto::collector::trace::v1::ExportTraceServiceRequest {
+    use crate::otlp_proto::collector::trace::v1::ExportTraceServiceRequest;
+    use crate::otlp_proto::common::v1::{
+        AnyValue, InstrumentationScope, KeyValue as Attribute, any_value,
+    };
+    use crate::otlp_proto::resource::v1::Resource;
+    use crate::otlp_proto::trace::v1::{ResourceSpans, ScopeSpans, Span as OtlpSpan, span};
+
+    let attribute = |key: &str, value: any_value::Value| Attribute {
+        key: key.into(),
+        value: Some(AnyValue { value: Some(value) }),
+        ..Default::default()
+    };
+    let string =
+        |key: &str, value: &str| attribute(key, any_value::Value::StringValue(value.into()));
+    let batch = sample_batch(spans);
+    let otlp_spans = batch
+        .spans
+        .iter()
+        .map(|model| {
+            let start = crate::time::micros_from_timestamp(
+                model.start_time.as_ref().unwrap_or(&Default::default()),
+            );
+            let start_nanos = start as u64 * 1_000;
+            OtlpSpan {
+                trace_id: model.trace_id.clone(),
+                span_id: model.span_id.clone(),
+                parent_span_id: 1u64.to_be_bytes().to_vec(),
+                name: model.operation_name.clone(),
+                kind: span::SpanKind::Server as i32,
+                start_time_unix_nano: start_nanos,
+                end_time_unix_nano: start_nanos + 1_234_000,
+                attributes: vec![
+                    string("http.method", "GET"),
+                    string("http.url", "https://shop.example.com/api/v1/resource?id=42"),
+                    attribute("http.status_code", any_value::Value::IntValue(200)),
+                    string("component", "net/http"),
+                    string("peer.service", "inventory"),
+                    attribute("peer.port", any_value::Value::IntValue(8080)),
+                    attribute("sampler.param", any_value::Value::DoubleValue(0.25)),
+                    string("sampler.type", "probabilistic"),
+                    attribute("cache.hit", any_value::Value::BoolValue(false)),
+                ],
+                events: vec![span::Event {
+                    time_unix_nano: start_nanos + 500_000,
+                    name: "cache miss".into(),
+                    attributes: vec![attribute("retry", any_value::Value::IntValue(1))],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }
+        })
+        .collect();
+    ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(Resource {
+                attributes: vec![
+                    string("service.name", "frontend"),
+                    string("host.name", "web-7f9c6d4b8-x2k4q"),
+                    string("telemetry.sdk.language", "go"),
+                ],
+                ..Default::default()
+            }),
+            scope_spans: vec![ScopeSpans {
+                scope: Some(InstrumentationScope {
+                    name: "net/http".into(),
+                    version: "1.0.0".into(),
+                    ..Default::default()
+                }),
+                spans: otlp_spans,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    }
+}
+
+/// Zipkin v2 JSON for [`sample_batch`]'s spans, as a Zipkin reporter would post it.
+pub fn sample_zipkin_v2_json(spans: usize) -> Vec<u8> {
+    let batch = sample_batch(spans);
+    let items: Vec<serde_json::Value> = batch
+        .spans
+        .iter()
+        .map(|span| {
+            let start = crate::time::micros_from_timestamp(
+                span.start_time.as_ref().unwrap_or(&Default::default()),
+            );
+            serde_json::json!({
+                "traceId": span.trace_id().unwrap_or_default().to_string(),
+                "id": span.span_id().unwrap_or_default().to_string(),
+                "parentId": "0000000000000001",
+                "kind": "SERVER",
+                "name": span.operation_name,
+                "timestamp": start,
+                "duration": 1234,
+                "localEndpoint": {"serviceName": "frontend", "ipv4": "10.32.4.17", "port": 8080},
+                "remoteEndpoint": {"serviceName": "inventory", "ipv4": "10.32.9.2", "port": 8080},
+                "annotations": [{"timestamp": start + 500, "value": "cache miss"}],
+                "tags": {
+                    "http.method": "GET",
+                    "http.path": "/api/v1/resource",
+                    "http.url": "https://shop.example.com/api/v1/resource?id=42",
+                    "http.status_code": "200",
+                    "component": "net/http",
+                    "sampler.type": "probabilistic",
+                    "sampler.param": "0.25",
+                }
+            })
+        })
+        .collect();
+    serde_json::to_vec(&items).unwrap_or_default()
+}

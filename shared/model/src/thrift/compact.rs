@@ -9,6 +9,23 @@ const VERSION: u8 = 1;
 /// Struct nesting the decoder accepts (Jaeger's batch nests 4 deep; skipped values recurse more).
 const MAX_STRUCT_DEPTH: usize = 64;
 
+/// Compact type codes: booleans are 1 (true) or 2 (false) in field headers and either in lists.
+const TYPES: [Option<TType>; 13] = [
+    None,
+    Some(TType::Bool),
+    Some(TType::Bool),
+    Some(TType::Byte),
+    Some(TType::I16),
+    Some(TType::I32),
+    Some(TType::I64),
+    Some(TType::Double),
+    Some(TType::Binary),
+    Some(TType::List),
+    Some(TType::Set),
+    Some(TType::Map),
+    Some(TType::Struct),
+];
+
 pub(crate) struct CompactReader<'a> {
     cursor: Cursor<'a>,
     /// Last field id read in each open struct (ids are written as deltas from it).
@@ -28,49 +45,59 @@ impl<'a> CompactReader<'a> {
         }
     }
 
+    #[inline]
     fn varint(&mut self) -> Result<u64, DecodeError> {
+        // Fast path: most varints are one byte.
+        if let Some(&byte) = self.cursor.rest().first()
+            && byte < 0x80
+        {
+            self.cursor.advance(1);
+            return Ok(u64::from(byte));
+        }
         let mut value = 0u64;
-        for shift in (0..64).step_by(7) {
-            let byte = self.cursor.byte()?;
-            value |= u64::from(byte & 0x7f) << shift;
+        for (index, &byte) in self.cursor.rest().iter().take(10).enumerate() {
+            value |= u64::from(byte & 0x7f) << (7 * index);
             if byte & 0x80 == 0 {
+                self.cursor.advance(index + 1);
                 return Ok(value);
             }
         }
-        Err(DecodeError::malformed(
-            "thrift compact",
-            "varint longer than 10 bytes",
-        ))
+        if self.cursor.remaining() >= 10 {
+            Err(DecodeError::malformed(
+                "thrift compact",
+                "varint longer than 10 bytes",
+            ))
+        } else {
+            Err(DecodeError::Truncated {
+                offset: self.cursor.offset(),
+                needed: 1,
+            })
+        }
     }
 
+    #[inline]
     fn zigzag(&mut self) -> Result<i64, DecodeError> {
         let value = self.varint()?;
         Ok((value >> 1) as i64 ^ -((value & 1) as i64))
     }
 
+    #[inline]
     fn element_type(&self, code: u8) -> Result<TType, DecodeError> {
-        Ok(match code {
-            1 | 2 => TType::Bool,
-            3 => TType::Byte,
-            4 => TType::I16,
-            5 => TType::I32,
-            6 => TType::I64,
-            7 => TType::Double,
-            8 => TType::Binary,
-            9 => TType::List,
-            10 => TType::Set,
-            11 => TType::Map,
-            12 => TType::Struct,
-            other => {
-                return Err(DecodeError::malformed(
-                    "thrift compact",
-                    format!(
-                        "unknown type code {other} at offset {}",
-                        self.cursor.offset()
-                    ),
-                ));
-            }
-        })
+        match TYPES.get(usize::from(code)).copied().flatten() {
+            Some(ttype) => Ok(ttype),
+            None => Err(self.unknown_type(code)),
+        }
+    }
+
+    #[cold]
+    fn unknown_type(&self, code: u8) -> DecodeError {
+        DecodeError::malformed(
+            "thrift compact",
+            format!(
+                "unknown type code {code} at offset {}",
+                self.cursor.offset()
+            ),
+        )
     }
 
     fn count(&mut self, count: i64) -> Result<usize, DecodeError> {
@@ -121,6 +148,7 @@ impl<'a> Protocol<'a> for CompactReader<'a> {
         self.last_field_id = self.last_field_ids.pop().unwrap_or(0);
     }
 
+    #[inline(always)]
     fn field_begin(&mut self) -> Result<Option<FieldHeader>, DecodeError> {
         let header = self.cursor.byte()?;
         let type_code = header & 0x0f;
@@ -142,6 +170,7 @@ impl<'a> Protocol<'a> for CompactReader<'a> {
         Ok(Some((field_type, field_id)))
     }
 
+    #[inline(always)]
     fn read_bool(&mut self) -> Result<bool, DecodeError> {
         match self.pending_bool.take() {
             Some(value) => Ok(value),
@@ -158,19 +187,23 @@ impl<'a> Protocol<'a> for CompactReader<'a> {
             .map_err(|_| DecodeError::malformed("thrift compact", "i16 out of range"))
     }
 
+    #[inline(always)]
     fn read_i32(&mut self) -> Result<i32, DecodeError> {
         i32::try_from(self.zigzag()?)
             .map_err(|_| DecodeError::malformed("thrift compact", "i32 out of range"))
     }
 
+    #[inline(always)]
     fn read_i64(&mut self) -> Result<i64, DecodeError> {
         self.zigzag()
     }
 
+    #[inline(always)]
     fn read_double(&mut self) -> Result<f64, DecodeError> {
         Ok(f64::from_le_bytes(self.cursor.take_array()?))
     }
 
+    #[inline(always)]
     fn read_bytes(&mut self) -> Result<&'a [u8], DecodeError> {
         let offset = self.cursor.offset();
         let length = self.varint()?;

@@ -51,6 +51,7 @@ pub(crate) trait Protocol<'a> {
     /// Key type, value type and count of a map; the count never exceeds the remaining bytes.
     fn map_begin(&mut self) -> Result<(TType, TType, usize), DecodeError>;
 
+    #[inline]
     fn read_string(&mut self, field: &'static str) -> Result<String, DecodeError> {
         let bytes = self.read_bytes()?;
         std::str::from_utf8(bytes)
@@ -144,17 +145,41 @@ impl<'a> Cursor<'a> {
         self.data.len() - self.position
     }
 
+    #[inline]
     pub(crate) fn take(&mut self, count: usize) -> Result<&'a [u8], DecodeError> {
-        let truncated = DecodeError::Truncated {
-            offset: self.position,
-            needed: count - self.remaining().min(count),
-        };
-        let end = self.position.checked_add(count).ok_or(truncated.clone())?;
-        let bytes = self.data.get(self.position..end).ok_or(truncated)?;
-        self.position = end;
-        Ok(bytes)
+        match self
+            .data
+            .get(self.position..)
+            .and_then(|rest| rest.get(..count))
+        {
+            Some(bytes) => {
+                self.position += count;
+                Ok(bytes)
+            }
+            None => Err(self.truncated(count)),
+        }
     }
 
+    #[cold]
+    fn truncated(&self, count: usize) -> DecodeError {
+        DecodeError::Truncated {
+            offset: self.position,
+            needed: count - self.remaining().min(count),
+        }
+    }
+
+    /// The unread bytes, for readers that decode several bytes at once.
+    #[inline]
+    pub(crate) fn rest(&self) -> &'a [u8] {
+        self.data.get(self.position..).unwrap_or_default()
+    }
+
+    #[inline]
+    pub(crate) fn advance(&mut self, count: usize) {
+        self.position = (self.position + count).min(self.data.len());
+    }
+
+    #[inline]
     pub(crate) fn take_array<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
         let mut array = [0u8; N];
         array.copy_from_slice(self.take(N)?);
