@@ -9,6 +9,7 @@ export CARGO_TARGET_DIR ?= $(SPUR_CACHE)/target
 FUZZ_SECONDS ?= 30
 
 .PHONY: help build test test-unit lint fmt bench fuzz run fixtures
+.PHONY: services-up services-down services-status services-clean tools
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -17,7 +18,7 @@ build: ## build every crate (debug)
 	cargo build --workspace --all-targets
 
 test: ## run every test: unit, golden, property and bad-input tests
-	cargo test --workspace
+	bash deploy/local/with-services.sh cargo test --workspace
 
 lint: ## formatting check and clippy with warnings as errors
 	cargo fmt --all -- --check
@@ -30,10 +31,28 @@ bench: ## codec benchmarks (criterion); results in BENCHMARKS.md
 	cargo bench -p spur-model --bench codecs
 
 fuzz: ## run each cargo-fuzz target for FUZZ_SECONDS (needs nightly + cargo-fuzz)
-	bash fuzz/run.sh $(FUZZ_SECONDS)
+	bash shared/model/fuzz/run.sh $(FUZZ_SECONDS)
 
 fixtures: ## re-capture the wire fixtures from real client libraries
 	bash tests/fixtures/clients/capture.sh
 
 run: ## start the all-in-one on the embedded store
 	cargo run --release -p spur-all-in-one
+
+# SERVICES picks some of the servers, e.g. `make services-up SERVICES="kafka cassandra"`.
+SERVICES ?=
+
+services-up: ## start the local Kafka, Cassandra, Elasticsearch and OpenSearch and wait until ready
+	bash deploy/local/services.sh up $(SERVICES)
+
+services-down: ## stop the local test servers
+	bash deploy/local/services.sh down $(SERVICES)
+
+services-status: ## show the local test servers: pid, memory, address, log file
+	bash deploy/local/services.sh status $(SERVICES)
+
+services-clean: ## stop the local test servers and delete their data
+	bash deploy/local/services.sh clean $(SERVICES)
+
+tools: ## install helm v3 and kubernetes-validate into ~/.cache/spur/tools/bin (SPUR_CACHE)
+	bash deploy/local/tools.sh
