@@ -1,0 +1,238 @@
+//! The storage configuration: one variant per backend, each field documented with its Jaeger
+//! flag and environment variable, defaults as Jaeger's. Validation lives in `validate`, reading
+//! the environment in `env`, turning a configuration into a backend in the crate root.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Which backend stores the spans: the value of `SPAN_STORAGE_TYPE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StorageKind {
+    Memory,
+    /// Spur's embedded on-disk store; `badger` (Jaeger's embedded store) is an alias.
+    Embedded,
+    Cassandra,
+    Elasticsearch,
+    Opensearch,
+    /// A write-only sink: spans go to a Kafka topic for an ingester to store.
+    Kafka,
+}
+
+impl StorageKind {
+    pub const ALL: [StorageKind; 6] = [
+        StorageKind::Memory,
+        StorageKind::Embedded,
+        StorageKind::Cassandra,
+        StorageKind::Elasticsearch,
+        StorageKind::Opensearch,
+        StorageKind::Kafka,
+    ];
+
+    /// Reads a `SPAN_STORAGE_TYPE` value (any case; `badger` means `embedded`).
+    pub fn parse(text: &str) -> Option<Self> {
+        let text = text.trim().to_ascii_lowercase();
+        if text == "badger" {
+            return Some(StorageKind::Embedded);
+        }
+        StorageKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StorageKind::Memory => "memory",
+            StorageKind::Embedded => "embedded",
+            StorageKind::Cassandra => "cassandra",
+            StorageKind::Elasticsearch => "elasticsearch",
+            StorageKind::Opensearch => "opensearch",
+            StorageKind::Kafka => "kafka",
+        }
+    }
+}
+
+impl fmt::Display for StorageKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where spans are stored, and how to reach it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum StorageConfig {
+    Memory(MemoryConfig),
+    #[serde(alias = "badger")]
+    Embedded(EmbeddedConfig),
+    Cassandra(CassandraConfig),
+    Elasticsearch(ElasticsearchConfig),
+    /// OpenSearch speaks Elasticsearch's API; Jaeger configures it with the same `es.*` keys.
+    Opensearch(ElasticsearchConfig),
+    Kafka(KafkaConfig),
+}
+
+/// `memory`: spans in process memory.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MemoryConfig {
+    /// At most this many traces are kept, the oldest evicted first; 0 = unbounded
+    /// (`memory.max-traces`, `MEMORY_MAX_TRACES`).
+    pub max_traces: usize,
+}
+
+/// `embedded` (alias `badger`): Spur's on-disk store in one directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmbeddedConfig {
+    /// The directory holding the store's files (`badger.directory-value`,
+    /// `BADGER_DIRECTORY_VALUE`; Jaeger's default `data/values`, relative to the working
+    /// directory). Keys and values share it, so `badger.directory-key` has no counterpart.
+    pub directory: PathBuf,
+    /// Spans older than this are dropped (`badger.span-store-ttl`, `BADGER_SPAN_STORE_TTL`,
+    /// default 72h).
+    #[serde(with = "crate::duration::text")]
+    pub retention: Duration,
+}
+
+impl Default for EmbeddedConfig {
+    fn default() -> Self {
+        EmbeddedConfig {
+            directory: PathBuf::from("data/values"),
+            retention: Duration::from_secs(72 * 3_600),
+        }
+    }
+}
+
+/// `cassandra`: Jaeger's Cassandra schema (`cassandra.*` flags).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CassandraConfig {
+    /// Contact points, `host` or `host:port` (`CASSANDRA_SERVERS`, comma-separated, default
+    /// `127.0.0.1`).
+    pub servers: Vec<String>,
+    /// The port of servers given without one (`CASSANDRA_PORT`, default 9042).
+    pub port: u16,
+    /// The keyspace holding Jaeger's tables (`CASSANDRA_KEYSPACE`, default `jaeger_v1_test`).
+    pub keyspace: String,
+    /// The local data center for load balancing (`CASSANDRA_LOCAL_DC`).
+    pub local_dc: Option<String>,
+    /// Password authentication (`CASSANDRA_USERNAME`, `CASSANDRA_PASSWORD`), both or neither.
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
+
+impl Default for CassandraConfig {
+    fn default() -> Self {
+        CassandraConfig {
+            servers: vec!["127.0.0.1".to_owned()],
+            port: 9042,
+            keyspace: "jaeger_v1_test".to_owned(),
+            local_dc: None,
+            username: None,
+            password: None,
+        }
+    }
+}
+
+/// `elasticsearch` and `opensearch`: Jaeger's daily indices (`es.*` flags).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ElasticsearchConfig {
+    /// Node URLs, `http://` or `https://` (`ES_SERVER_URLS`, comma-separated, default
+    /// `http://127.0.0.1:9200`).
+    pub server_urls: Vec<String>,
+    /// Prepended with a `-` to every index name (`ES_INDEX_PREFIX`, default none).
+    pub index_prefix: String,
+    /// Basic authentication (`ES_USERNAME`, `ES_PASSWORD`), both or neither.
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
+
+impl Default for ElasticsearchConfig {
+    fn default() -> Self {
+        ElasticsearchConfig {
+            server_urls: vec!["http://127.0.0.1:9200".to_owned()],
+            index_prefix: String::new(),
+            username: None,
+            password: None,
+        }
+    }
+}
+
+/// `kafka`: one Jaeger `Span` message per span, keyed by trace id (`kafka.producer.*` flags).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KafkaConfig {
+    /// Bootstrap brokers, `host:port` (`KAFKA_PRODUCER_BROKERS`, comma-separated, default
+    /// `127.0.0.1:9092`).
+    pub brokers: Vec<String>,
+    /// The topic spans are produced to (`KAFKA_PRODUCER_TOPIC`, default `jaeger-spans`).
+    pub topic: String,
+    /// How a span is encoded (`KAFKA_PRODUCER_ENCODING`, default `protobuf`).
+    pub encoding: KafkaEncoding,
+}
+
+impl Default for KafkaConfig {
+    fn default() -> Self {
+        KafkaConfig {
+            brokers: vec!["127.0.0.1:9092".to_owned()],
+            topic: "jaeger-spans".to_owned(),
+            encoding: KafkaEncoding::Protobuf,
+        }
+    }
+}
+
+/// The encodings Jaeger's producer writes (its ingester also reads `zipkin-thrift`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KafkaEncoding {
+    /// `jaeger.api_v2.Span` in protobuf.
+    #[default]
+    Protobuf,
+    /// The same message in proto3 JSON (jsonpb).
+    Json,
+}
+
+impl KafkaEncoding {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "protobuf" => Ok(KafkaEncoding::Protobuf),
+            "json" => Ok(KafkaEncoding::Json),
+            "zipkin-thrift" => Err(
+                "zipkin-thrift is read by the ingester only; the producer writes protobuf or json"
+                    .to_owned(),
+            ),
+            other => Err(format!("{other:?} is not an encoding: protobuf or json")),
+        }
+    }
+}
+
+impl StorageConfig {
+    pub fn kind(&self) -> StorageKind {
+        match self {
+            StorageConfig::Memory(_) => StorageKind::Memory,
+            StorageConfig::Embedded(_) => StorageKind::Embedded,
+            StorageConfig::Cassandra(_) => StorageKind::Cassandra,
+            StorageConfig::Elasticsearch(_) => StorageKind::Elasticsearch,
+            StorageConfig::Opensearch(_) => StorageKind::Opensearch,
+            StorageConfig::Kafka(_) => StorageKind::Kafka,
+        }
+    }
+
+    /// The configuration of `kind` with every default.
+    pub fn defaults(kind: StorageKind) -> Self {
+        match kind {
+            StorageKind::Memory => StorageConfig::Memory(MemoryConfig::default()),
+            StorageKind::Embedded => StorageConfig::Embedded(EmbeddedConfig::default()),
+            StorageKind::Cassandra => StorageConfig::Cassandra(CassandraConfig::default()),
+            StorageKind::Elasticsearch => {
+                StorageConfig::Elasticsearch(ElasticsearchConfig::default())
+            }
+            StorageKind::Opensearch => StorageConfig::Opensearch(ElasticsearchConfig::default()),
+            StorageKind::Kafka => StorageConfig::Kafka(KafkaConfig::default()),
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! Reading a [`StorageConfig`] from Jaeger's environment variables (a flag `a.b-c` is the
+//! variable `A_B_C`): `SPAN_STORAGE_TYPE` picks the backend, then only that backend's keys are
+//! read; unset or empty keys take Jaeger's defaults. Every unreadable value and every failed
+//! validation is reported together. The environment is passed in, never read from the process.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use crate::config::{
+    CassandraConfig, ElasticsearchConfig, EmbeddedConfig, KafkaConfig, KafkaEncoding, MemoryConfig,
+    StorageConfig, StorageKind,
+};
+use crate::duration;
+use crate::validate::{ConfigError, ConfigProblem, Problems};
+
+/// The environment variables read, by their Jaeger names.
+pub mod keys {
+    pub const SPAN_STORAGE_TYPE: &str = "SPAN_STORAGE_TYPE";
+    pub const MEMORY_MAX_TRACES: &str = "MEMORY_MAX_TRACES";
+    pub const BADGER_DIRECTORY_VALUE: &str = "BADGER_DIRECTORY_VALUE";
+    pub const BADGER_SPAN_STORE_TTL: &str = "BADGER_SPAN_STORE_TTL";
+    pub const CASSANDRA_SERVERS: &str = "CASSANDRA_SERVERS";
+    pub const CASSANDRA_PORT: &str = "CASSANDRA_PORT";
+    pub const CASSANDRA_KEYSPACE: &str = "CASSANDRA_KEYSPACE";
+    pub const CASSANDRA_LOCAL_DC: &str = "CASSANDRA_LOCAL_DC";
+    pub const CASSANDRA_USERNAME: &str = "CASSANDRA_USERNAME";
+    pub const CASSANDRA_PASSWORD: &str = "CASSANDRA_PASSWORD";
+    pub const ES_SERVER_URLS: &str = "ES_SERVER_URLS";
+    pub const ES_INDEX_PREFIX: &str = "ES_INDEX_PREFIX";
+    pub const ES_USERNAME: &str = "ES_USERNAME";
+    pub const ES_PASSWORD: &str = "ES_PASSWORD";
+    pub const KAFKA_PRODUCER_BROKERS: &str = "KAFKA_PRODUCER_BROKERS";
+    pub const KAFKA_PRODUCER_TOPIC: &str = "KAFKA_PRODUCER_TOPIC";
+    pub const KAFKA_PRODUCER_ENCODING: &str = "KAFKA_PRODUCER_ENCODING";
+}
+
+/// Jaeger's default backend for its collector and query when `SPAN_STORAGE_TYPE` is unset
+/// (its all-in-one uses `memory`; Spur's all-in-one passes `embedded` to
+/// [`StorageConfig::from_env_or`]).
+pub const DEFAULT_KIND: StorageKind = StorageKind::Cassandra;
+
+impl StorageConfig {
+    /// Reads the configuration from Jaeger's environment variables; an unset
+    /// `SPAN_STORAGE_TYPE` means Jaeger's default, [`DEFAULT_KIND`].
+    pub fn from_env(env: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        Self::from_env_or(env, DEFAULT_KIND)
+    }
+
+    /// Like [`from_env`](Self::from_env), with `default` when `SPAN_STORAGE_TYPE` is unset.
+    pub fn from_env_or(
+        env: &HashMap<String, String>,
+        default: StorageKind,
+    ) -> Result<Self, ConfigError> {
+        let reader = EnvReader {
+            env,
+            problems: Problems::default(),
+        };
+        reader.read(default)
+    }
+}
+
+struct EnvReader<'a> {
+    env: &'a HashMap<String, String>,
+    problems: Problems,
+}
+
+impl EnvReader<'_> {
+    fn read(mut self, default: StorageKind) -> Result<StorageConfig, ConfigError> {
+        let kind = match self.value(keys::SPAN_STORAGE_TYPE) {
+            None => default,
+            Some(text) => match parse_kind(text) {
+                Ok(kind) => kind,
+                Err(message) => {
+                    let problem = ConfigProblem {
+                        key: keys::SPAN_STORAGE_TYPE,
+                        message,
+                    };
+                    return Err(ConfigError {
+                        problems: vec![problem],
+                    });
+                }
+            },
+        };
+        let config = match kind {
+            StorageKind::Memory => StorageConfig::Memory(self.memory()),
+            StorageKind::Embedded => StorageConfig::Embedded(self.embedded()),
+            StorageKind::Cassandra => StorageConfig::Cassandra(self.cassandra()),
+            StorageKind::Elasticsearch => StorageConfig::Elasticsearch(self.elasticsearch()),
+            StorageKind::Opensearch => StorageConfig::Opensearch(self.elasticsearch()),
+            StorageKind::Kafka => StorageConfig::Kafka(self.kafka()),
+        };
+        // Unreadable values kept their defaults, so validation reports only real problems.
+        let mut problems = self.problems;
+        if let Err(invalid) = config.validate() {
+            problems.absorb(invalid);
+        }
+        problems.finish().map(|()| config)
+    }
+
+    /// The key's value, `None` when unset or blank.
+    fn value(&self, key: &'static str) -> Option<&str> {
+        self.env
+            .get(key)
+            .map(|value| value.trim())
+            .filter(|value| !value.is_empty())
+    }
+
+    fn string(&self, key: &'static str) -> Option<String> {
+        self.value(key).map(str::to_owned)
+    }
+
+    /// A comma-separated list; entries are trimmed, empty ones kept for validation to report.
+    fn list(&self, key: &'static str) -> Option<Vec<String>> {
+        self.value(key)
+            .map(|text| text.split(',').map(|item| item.trim().to_owned()).collect())
+    }
+
+    /// A value parsed by `parse`; a parse failure is recorded and `None` returned.
+    fn parsed<T>(
+        &mut self,
+        key: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        let text = self.value(key)?;
+        match parse(text) {
+            Ok(value) => Some(value),
+            Err(message) => {
+                self.problems.add(key, message);
+                None
+            }
+        }
+    }
+
+    fn memory(&mut self) -> MemoryConfig {
+        let defaults = MemoryConfig::default();
+        let max_traces = self.parsed(keys::MEMORY_MAX_TRACES, |text| {
+            text.parse::<usize>().map_err(|_| {
+                format!("{text:?} is not a number of traces (0 or more; 0 = unbounded)")
+            })
+        });
+        MemoryConfig {
+            max_traces: max_traces.unwrap_or(defaults.max_traces),
+        }
+    }
+
+    fn embedded(&mut self) -> EmbeddedConfig {
+        let defaults = EmbeddedConfig::default();
+        let directory = self.value(keys::BADGER_DIRECTORY_VALUE).map(PathBuf::from);
+        let retention = self.parsed(keys::BADGER_SPAN_STORE_TTL, duration::parse);
+        EmbeddedConfig {
+            directory: directory.unwrap_or(defaults.directory),
+            retention: retention.unwrap_or(defaults.retention),
+        }
+    }
+
+    fn cassandra(&mut self) -> CassandraConfig {
+        let defaults = CassandraConfig::default();
+        let port = self.parsed(keys::CASSANDRA_PORT, |text| {
+            text.parse::<u16>()
+                .map_err(|_| format!("{text:?} is not a port (1 to 65535)"))
+        });
+        CassandraConfig {
+            servers: self
+                .list(keys::CASSANDRA_SERVERS)
+                .unwrap_or(defaults.servers),
+            port: port.unwrap_or(defaults.port),
+            keyspace: self
+                .string(keys::CASSANDRA_KEYSPACE)
+                .unwrap_or(defaults.keyspace),
+            local_dc: self.string(keys::CASSANDRA_LOCAL_DC),
+            username: self.string(keys::CASSANDRA_USERNAME),
+            password: self.string(keys::CASSANDRA_PASSWORD),
+        }
+    }
+
+    fn elasticsearch(&mut self) -> ElasticsearchConfig {
+        let defaults = ElasticsearchConfig::default();
+        ElasticsearchConfig {
+            server_urls: self
+                .list(keys::ES_SERVER_URLS)
+                .unwrap_or(defaults.server_urls),
+            index_prefix: self
+                .string(keys::ES_INDEX_PREFIX)
+                .unwrap_or(defaults.index_prefix),
+            username: self.string(keys::ES_USERNAME),
+            password: self.string(keys::ES_PASSWORD),
+        }
+    }
+
+    fn kafka(&mut self) -> KafkaConfig {
+        let defaults = KafkaConfig::default();
+        let encoding = self.parsed(keys::KAFKA_PRODUCER_ENCODING, KafkaEncoding::parse);
+        KafkaConfig {
+            brokers: self
+                .list(keys::KAFKA_PRODUCER_BROKERS)
+                .unwrap_or(defaults.brokers),
+            topic: self
+                .string(keys::KAFKA_PRODUCER_TOPIC)
+                .unwrap_or(defaults.topic),
+            encoding: encoding.unwrap_or(defaults.encoding),
+        }
+    }
+}
+
+fn parse_kind(text: &str) -> Result<StorageKind, String> {
+    if text.contains(',') {
+        return Err(format!(
+            "{text:?} names several storage types; Spur writes to exactly one"
+        ));
+    }
+    StorageKind::parse(text).ok_or_else(|| {
+        let supported: Vec<&str> = StorageKind::ALL.iter().map(|kind| kind.as_str()).collect();
+        format!(
+            "{text:?} is not a storage type: {} (or badger)",
+            supported.join(", ")
+        )
+    })
+}

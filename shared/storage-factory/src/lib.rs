@@ -1,0 +1,69 @@
+//! spur-storage-factory: which storage backend a Spur service uses, and building it.
+//!
+//! - [`StorageConfig`] has one variant per backend (memory, embedded, Cassandra,
+//!   Elasticsearch, OpenSearch, Kafka) with Jaeger's defaults ([`config`]);
+//!   [`StorageConfig::validate`] reports every problem at once, naming the key ([`validate`]).
+//! - [`StorageConfig::from_env`] reads it from Jaeger's environment variables
+//!   (`SPAN_STORAGE_TYPE`, `MEMORY_MAX_TRACES`, `CASSANDRA_*`, `ES_*`, `KAFKA_PRODUCER_*`,
+//!   `BADGER_*` for the embedded store); see [`env`](mod@env).
+//! - [`build`] turns a configuration into a [`Storage`]: the writer, and the readers when the
+//!   backend has them.
+//!
+//! It owns configuration and wiring only; the backends live in `spur-storage` (memory) and
+//! their own crates.
+
+pub mod config;
+pub mod duration;
+pub mod env;
+pub mod validate;
+
+use std::sync::Arc;
+
+use spur_storage::memory::MemoryStore;
+use spur_storage::{DependencyStore, SpanReader, SpanWriter, StorageError};
+
+pub use config::{
+    CassandraConfig, ElasticsearchConfig, EmbeddedConfig, KafkaConfig, KafkaEncoding, MemoryConfig,
+    StorageConfig, StorageKind,
+};
+pub use validate::{ConfigError, ConfigProblem};
+
+/// A built backend, seen through the storage traits.
+#[derive(Clone)]
+pub struct Storage {
+    pub writer: Arc<dyn SpanWriter>,
+    /// `None` for a write-only sink (Kafka).
+    pub reader: Option<Arc<dyn SpanReader>>,
+    /// `None` when the backend stores no dependency links.
+    pub dependencies: Option<Arc<dyn DependencyStore>>,
+}
+
+/// Validates the configuration and opens its backend.
+///
+/// An invalid configuration is `InvalidArgument` (listing every problem); a backend this build
+/// cannot open yet is `Unavailable`.
+pub async fn build(config: &StorageConfig) -> Result<Storage, StorageError> {
+    config
+        .validate()
+        .map_err(|error| StorageError::InvalidArgument(error.to_string()))?;
+    match config {
+        StorageConfig::Memory(memory) => {
+            let store = Arc::new(MemoryStore::new(memory.max_traces));
+            Ok(Storage {
+                writer: store.clone(),
+                reader: Some(store.clone()),
+                dependencies: Some(store),
+            })
+        }
+        StorageConfig::Embedded(_) => Err(StorageError::Unavailable(
+            "embedded backend not built yet".to_owned(),
+        )),
+        StorageConfig::Cassandra(_)
+        | StorageConfig::Elasticsearch(_)
+        | StorageConfig::Opensearch(_)
+        | StorageConfig::Kafka(_) => Err(StorageError::Unavailable(format!(
+            "{} storage is not available in this build yet",
+            config.kind()
+        ))),
+    }
+}

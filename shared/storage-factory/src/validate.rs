@@ -1,0 +1,258 @@
+//! Validation of a [`StorageConfig`]: every problem found at once, each naming its key (the
+//! Jaeger environment variable the setting is read from, see [`crate::env`]), so an operator
+//! fixes a configuration in one round.
+
+use std::fmt;
+
+use crate::config::{
+    CassandraConfig, ElasticsearchConfig, EmbeddedConfig, KafkaConfig, StorageConfig,
+};
+use crate::env::keys;
+
+/// One thing wrong with a configuration, and the key it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    pub key: &'static str,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.key, self.message)
+    }
+}
+
+/// Every problem found in a storage configuration (never empty).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigError {
+    pub problems: Vec<ConfigProblem>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid storage configuration")?;
+        for problem in &self.problems {
+            write!(f, "; {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Collects problems; `finish` turns them into the result.
+#[derive(Default)]
+pub(crate) struct Problems(Vec<ConfigProblem>);
+
+impl Problems {
+    pub fn add(&mut self, key: &'static str, message: impl Into<String>) {
+        self.0.push(ConfigProblem {
+            key,
+            message: message.into(),
+        });
+    }
+
+    pub fn absorb(&mut self, error: ConfigError) {
+        self.0.extend(error.problems);
+    }
+
+    pub fn finish(self) -> Result<(), ConfigError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError { problems: self.0 })
+        }
+    }
+}
+
+impl StorageConfig {
+    /// Checks every setting and reports all problems together, each naming its key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let mut problems = Problems::default();
+        match self {
+            StorageConfig::Memory(_) => {}
+            StorageConfig::Embedded(config) => config.check(&mut problems),
+            StorageConfig::Cassandra(config) => config.check(&mut problems),
+            StorageConfig::Elasticsearch(config) | StorageConfig::Opensearch(config) => {
+                config.check(&mut problems);
+            }
+            StorageConfig::Kafka(config) => config.check(&mut problems),
+        }
+        problems.finish()
+    }
+}
+
+impl EmbeddedConfig {
+    fn check(&self, problems: &mut Problems) {
+        if self.directory.as_os_str().is_empty() {
+            problems.add(
+                keys::BADGER_DIRECTORY_VALUE,
+                "the directory must not be empty",
+            );
+        }
+        if self.retention.is_zero() {
+            problems.add(
+                keys::BADGER_SPAN_STORE_TTL,
+                "the retention period must be above zero",
+            );
+        }
+    }
+}
+
+impl CassandraConfig {
+    fn check(&self, problems: &mut Problems) {
+        if self.servers.is_empty() {
+            problems.add(keys::CASSANDRA_SERVERS, "at least one server is required");
+        }
+        for server in &self.servers {
+            if let Err(message) = check_host(server, false) {
+                problems.add(keys::CASSANDRA_SERVERS, message);
+            }
+        }
+        if self.port == 0 {
+            problems.add(keys::CASSANDRA_PORT, "the port must be between 1 and 65535");
+        }
+        let keyspace_ok = !self.keyspace.is_empty()
+            && self.keyspace.len() <= 48
+            && self
+                .keyspace
+                .bytes()
+                .all(|byte| byte.is_ascii_alphanumeric() || byte == b'_');
+        if !keyspace_ok {
+            let message = format!(
+                "{:?} is not a keyspace name: 1 to 48 letters, digits or underscores",
+                self.keyspace
+            );
+            problems.add(keys::CASSANDRA_KEYSPACE, message);
+        }
+        check_credentials(
+            problems,
+            (keys::CASSANDRA_USERNAME, &self.username),
+            (keys::CASSANDRA_PASSWORD, &self.password),
+        );
+    }
+}
+
+impl ElasticsearchConfig {
+    fn check(&self, problems: &mut Problems) {
+        if self.server_urls.is_empty() {
+            problems.add(keys::ES_SERVER_URLS, "at least one server URL is required");
+        }
+        for url in &self.server_urls {
+            if let Err(message) = check_url(url) {
+                problems.add(keys::ES_SERVER_URLS, message);
+            }
+        }
+        if let Err(message) = check_index_prefix(&self.index_prefix) {
+            problems.add(keys::ES_INDEX_PREFIX, message);
+        }
+        check_credentials(
+            problems,
+            (keys::ES_USERNAME, &self.username),
+            (keys::ES_PASSWORD, &self.password),
+        );
+    }
+}
+
+impl KafkaConfig {
+    fn check(&self, problems: &mut Problems) {
+        if self.brokers.is_empty() {
+            problems.add(
+                keys::KAFKA_PRODUCER_BROKERS,
+                "at least one broker is required",
+            );
+        }
+        for broker in &self.brokers {
+            if let Err(message) = check_host(broker, true) {
+                problems.add(keys::KAFKA_PRODUCER_BROKERS, message);
+            }
+        }
+        let topic_ok = !self.topic.is_empty()
+            && self.topic.len() <= 249
+            && self.topic != "."
+            && self.topic != ".."
+            && self
+                .topic
+                .bytes()
+                .all(|byte| byte.is_ascii_alphanumeric() || b"._-".contains(&byte));
+        if !topic_ok {
+            let message = format!(
+                "{:?} is not a topic name: 1 to 249 letters, digits, '.', '_' or '-'",
+                self.topic
+            );
+            problems.add(keys::KAFKA_PRODUCER_TOPIC, message);
+        }
+    }
+}
+
+/// `host` or `host:port` (`[v6]:port` too); the port required when `port_required`.
+fn check_host(address: &str, port_required: bool) -> Result<(), String> {
+    let invalid = |why: &str| Err(format!("{address:?} {why}"));
+    if address.is_empty() {
+        return invalid("is empty (a stray comma?)");
+    }
+    if address.contains(char::is_whitespace) || address.contains('/') {
+        return invalid("is not a host name or address");
+    }
+    let (host, port) = match address.rsplit_once(':') {
+        // An IPv6 address without brackets has several colons and no port.
+        Some((host, _)) if host.contains(':') && !host.starts_with('[') => (address, None),
+        Some((host, port)) => (host, Some(port)),
+        None => (address, None),
+    };
+    if host.is_empty() || host == "[]" {
+        return invalid("has no host");
+    }
+    match port {
+        None if port_required => invalid("has no port (host:port)"),
+        Some(port) if !port.parse::<u16>().is_ok_and(|port| port != 0) => {
+            invalid("has an invalid port")
+        }
+        _ => Ok(()),
+    }
+}
+
+fn check_url(url: &str) -> Result<(), String> {
+    let Some(rest) = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+    else {
+        return Err(format!("{url:?} is not an http:// or https:// URL"));
+    };
+    let authority = rest.split('/').next().unwrap_or_default();
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    check_host(host, false).map_err(|message| format!("{url:?}: {message}"))
+}
+
+/// An index prefix must keep index names valid: lower case, none of `\/*?"<>|, #:`, not
+/// starting with `-`, `_` or `+`.
+fn check_index_prefix(prefix: &str) -> Result<(), String> {
+    let invalid = |why: &str| Err(format!("{prefix:?} {why}"));
+    if prefix.chars().any(|c| c.is_uppercase()) {
+        return invalid("has upper-case letters; index names are lower case");
+    }
+    if prefix.chars().any(|c| "\\/*?\"<>|, #:".contains(c)) {
+        return invalid(
+            "has a character index names cannot hold (\\ / * ? \" < > | , # : or space)",
+        );
+    }
+    if prefix.starts_with(['-', '_', '+']) {
+        return invalid("starts with '-', '_' or '+'");
+    }
+    if prefix.len() > 200 {
+        return invalid("is longer than 200 bytes");
+    }
+    Ok(())
+}
+
+fn check_credentials(
+    problems: &mut Problems,
+    (username_key, username): (&'static str, &Option<String>),
+    (password_key, password): (&'static str, &Option<String>),
+) {
+    match (username, password) {
+        (Some(_), None) => problems.add(password_key, format!("required with {username_key}")),
+        (None, Some(_)) => problems.add(username_key, format!("required with {password_key}")),
+        _ => {}
+    }
+}
