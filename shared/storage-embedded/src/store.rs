@@ -1,0 +1,334 @@
+//! The blocking core of the embedded store: opening the fjall database, writing spans with their
+//! index entries in one batch, reading traces, answering queries from the indexes, and sweeping
+//! expired spans. The async trait impls in `lib.rs` run these on tokio's blocking pool.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
+use prost::Message;
+use spur_model::TraceId;
+use spur_model::api_v2::{DependencyLink, GetDependenciesResponse, Span};
+use spur_storage::matching::{
+    searchable_tags, service_name, span_kind, span_matches, start_micros, tag_value_string,
+};
+use spur_storage::{Operation, OperationQuery, StorageError, TraceQuery};
+
+use crate::keys;
+
+/// Block cache for the whole database: bounds what reads keep in memory.
+const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+/// Memtable size of the two large keyspaces (spans, index) and of the small ones: bounds what
+/// writes keep in memory before flushing to disk.
+const LARGE_MEMTABLE_BYTES: u64 = 32 * 1024 * 1024;
+const SMALL_MEMTABLE_BYTES: u64 = 4 * 1024 * 1024;
+/// At most this many expired spans are deleted per sweep, so a sweep never stalls writers long.
+const SWEEP_BATCH: usize = 10_000;
+
+pub(crate) struct Store {
+    db: Database,
+    spans: Keyspace,
+    index: Keyspace,
+    expiry: Keyspace,
+    services: Keyspace,
+    operations: Keyspace,
+    dependencies: Keyspace,
+    retention: Duration,
+    dependency_sequence: AtomicU64,
+}
+
+fn internal(error: impl std::fmt::Display) -> StorageError {
+    StorageError::Internal(format!("embedded store: {error}"))
+}
+
+fn now_micros() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
+}
+
+impl Store {
+    pub(crate) fn open(directory: &Path, retention: Duration) -> Result<Store, StorageError> {
+        let db = Database::builder(directory)
+            .cache_size(CACHE_BYTES)
+            .open()
+            .map_err(internal)?;
+        let keyspace = |name: &str, memtable: u64| {
+            db.keyspace(name, || {
+                KeyspaceCreateOptions::default().max_memtable_size(memtable)
+            })
+            .map_err(internal)
+        };
+        Ok(Store {
+            spans: keyspace("spans", LARGE_MEMTABLE_BYTES)?,
+            index: keyspace("index", LARGE_MEMTABLE_BYTES)?,
+            expiry: keyspace("expiry", SMALL_MEMTABLE_BYTES)?,
+            services: keyspace("services", SMALL_MEMTABLE_BYTES)?,
+            operations: keyspace("operations", SMALL_MEMTABLE_BYTES)?,
+            dependencies: keyspace("dependencies", SMALL_MEMTABLE_BYTES)?,
+            db,
+            retention,
+            dependency_sequence: AtomicU64::new(now_micros() as u64),
+        })
+    }
+
+    /// Spans starting before this are expired: never returned, and swept.
+    fn cutoff(&self) -> i64 {
+        now_micros().saturating_sub(self.retention.as_micros().min(i64::MAX as u128) as i64)
+    }
+
+    /// Writes spans and their index entries in one atomic batch. fjall hands the batch to the
+    /// operating system before returning, so an acknowledged write survives the process being
+    /// killed; [`Store::sync`] makes it survive a power loss too.
+    pub(crate) fn write_spans(&self, spans: &[Span]) -> Result<(), StorageError> {
+        let mut ids = Vec::with_capacity(spans.len());
+        for span in spans {
+            if span.process.is_none() {
+                return Err(StorageError::InvalidArgument(
+                    "span without a process".into(),
+                ));
+            }
+            let trace_id = span
+                .trace_id()
+                .map_err(|e| StorageError::InvalidArgument(e.to_string()))?;
+            let span_id = span
+                .span_id()
+                .map_err(|e| StorageError::InvalidArgument(e.to_string()))?;
+            ids.push((trace_id, span_id));
+        }
+        let mut batch = self.db.batch();
+        let mut catalog: HashSet<Vec<u8>> = HashSet::new();
+        let mut encoded = Vec::with_capacity(1024);
+        for (span, (trace_id, span_id)) in spans.iter().zip(ids) {
+            encoded.clear();
+            let _ = span.encode(&mut encoded);
+            let trace = trace_id.to_bytes();
+            let start = start_micros(span);
+            let span_key = keys::span_key(&trace, start, span_id.0, keys::content_hash(&encoded));
+            let service = service_name(span);
+            batch.insert(
+                &self.index,
+                keys::index_entry(&keys::service_prefix(service), start, &trace),
+                [],
+            );
+            let operation = keys::operation_prefix(service, &span.operation_name);
+            batch.insert(
+                &self.index,
+                keys::index_entry(&operation, start, &trace),
+                [],
+            );
+            for tag in searchable_tags(span) {
+                let value = tag_value_string(tag);
+                if tag.key.len() <= keys::MAX_INDEXED_LEN && value.len() <= keys::MAX_INDEXED_LEN {
+                    let prefix = keys::tag_prefix(service, &tag.key, &value);
+                    batch.insert(&self.index, keys::index_entry(&prefix, start, &trace), []);
+                }
+            }
+            batch.insert(&self.expiry, keys::expiry_key(start, &span_key), []);
+            if catalog.insert(service.as_bytes().to_vec()) {
+                batch.insert(&self.services, service.as_bytes(), []);
+            }
+            let operation_key = keys::operation_key(service, span_kind(span), &span.operation_name);
+            if catalog.insert(operation_key.clone()) {
+                batch.insert(&self.operations, operation_key, []);
+            }
+            batch.insert(&self.spans, span_key, encoded.as_slice());
+        }
+        batch.commit().map_err(internal)
+    }
+
+    /// Flushes the journal to disk (`fdatasync`): called periodically by the store's syncer.
+    pub(crate) fn sync(&self) -> Result<(), StorageError> {
+        self.db.persist(PersistMode::SyncData).map_err(internal)
+    }
+
+    /// Every unexpired span of a trace, in key order (by start time).
+    pub(crate) fn get_trace(&self, trace_id: TraceId) -> Result<Vec<Span>, StorageError> {
+        let cutoff = self.cutoff();
+        let mut spans = Vec::new();
+        for entry in self.spans.prefix(trace_id.to_bytes()) {
+            let (_, value) = entry.into_inner().map_err(internal)?;
+            let span = Span::decode(value.as_ref()).map_err(internal)?;
+            if start_micros(&span) >= cutoff {
+                spans.push(span);
+            }
+        }
+        Ok(spans)
+    }
+
+    /// Traces matching the query, newest first by their newest matching span.
+    pub(crate) fn find_traces(
+        &self,
+        query: &TraceQuery,
+    ) -> Result<Vec<(TraceId, Vec<Span>)>, StorageError> {
+        query.validate()?;
+        let limit = query.limit();
+        let start_min = query.start_time_min.max(self.cutoff());
+        let prefix = match (&query.operation_name, query.tags.iter().next()) {
+            (Some(operation), _) => keys::operation_prefix(&query.service_name, operation),
+            (None, Some((key, value))) => keys::tag_prefix(&query.service_name, key, value),
+            (None, None) => keys::service_prefix(&query.service_name),
+        };
+        // Index entries run newest first: from the window's end to its start.
+        let from = keys::index_entry(&prefix, query.start_time_max, &[0; 16]);
+        let to = keys::index_entry(&prefix, start_min, &[0xff; 16]);
+        let mut seen: HashSet<[u8; 16]> = HashSet::new();
+        let mut found: Vec<(i64, TraceId, Vec<Span>)> = Vec::new();
+        for entry in self.index.range(from..=to) {
+            let key = entry.key().map_err(internal)?;
+            let Some((entry_start, trace)) = keys::index_entry_tail(&key) else {
+                continue;
+            };
+            // No later entry can hold a span newer than this one: stop once enough traces are
+            // known whose newest matching span is at least as new.
+            if found.len() >= limit
+                && found
+                    .iter()
+                    .filter(|(newest, ..)| *newest >= entry_start)
+                    .count()
+                    >= limit
+            {
+                break;
+            }
+            if !seen.insert(trace) {
+                continue;
+            }
+            let Ok(trace_id) = TraceId::from_bytes(&trace) else {
+                continue;
+            };
+            let spans = self.get_trace(trace_id)?;
+            let newest_match = spans
+                .iter()
+                .filter(|s| span_matches(s, query))
+                .map(start_micros)
+                .max();
+            if let Some(newest) = newest_match
+                && newest >= start_min
+            {
+                found.push((newest, trace_id, spans));
+            }
+        }
+        found.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        found.truncate(limit);
+        Ok(found
+            .into_iter()
+            .map(|(_, trace_id, spans)| (trace_id, spans))
+            .collect())
+    }
+
+    pub(crate) fn services(&self) -> Result<Vec<String>, StorageError> {
+        let mut services = Vec::new();
+        for entry in self.services.iter() {
+            let key = entry.key().map_err(internal)?;
+            services.push(String::from_utf8_lossy(&key).into_owned());
+        }
+        Ok(services)
+    }
+
+    pub(crate) fn operations(
+        &self,
+        query: &OperationQuery,
+    ) -> Result<Vec<Operation>, StorageError> {
+        let prefix = keys::operations_prefix(&query.service_name);
+        let mut operations = Vec::new();
+        for entry in self.operations.prefix(&prefix) {
+            let key = entry.key().map_err(internal)?;
+            let Some((span_kind, name)) = keys::operation_from_key(&key, prefix.len()) else {
+                continue;
+            };
+            if query
+                .span_kind
+                .as_ref()
+                .is_none_or(|kind| *kind == span_kind)
+            {
+                operations.push(Operation { name, span_kind });
+            }
+        }
+        operations.sort();
+        Ok(operations)
+    }
+
+    pub(crate) fn write_dependencies(
+        &self,
+        timestamp: i64,
+        links: Vec<DependencyLink>,
+    ) -> Result<(), StorageError> {
+        let sequence = self.dependency_sequence.fetch_add(1, Ordering::Relaxed);
+        let value = GetDependenciesResponse {
+            dependencies: links,
+        }
+        .encode_to_vec();
+        self.dependencies
+            .insert(keys::dependencies_key(timestamp, sequence), value)
+            .map_err(internal)
+    }
+
+    pub(crate) fn dependencies(
+        &self,
+        end_time: i64,
+        lookback: i64,
+    ) -> Result<Vec<DependencyLink>, StorageError> {
+        let from = keys::dependencies_key(end_time.saturating_sub(lookback), 0);
+        let to = keys::dependencies_key(end_time, u64::MAX);
+        let mut sums: HashMap<(String, String), u64> = HashMap::new();
+        for entry in self.dependencies.range(from..=to) {
+            let (_, value) = entry.into_inner().map_err(internal)?;
+            let response = GetDependenciesResponse::decode(value.as_ref()).map_err(internal)?;
+            for link in response.dependencies {
+                *sums.entry((link.parent, link.child)).or_default() += link.call_count;
+            }
+        }
+        let mut links: Vec<DependencyLink> = sums
+            .into_iter()
+            .map(|((parent, child), call_count)| DependencyLink {
+                parent,
+                child,
+                call_count,
+                source: String::new(),
+            })
+            .collect();
+        links.sort_by(|a, b| (&a.parent, &a.child).cmp(&(&b.parent, &b.child)));
+        Ok(links)
+    }
+
+    /// Deletes up to [`SWEEP_BATCH`] expired spans with their index entries; returns how many.
+    pub(crate) fn sweep_expired(&self) -> Result<usize, StorageError> {
+        let cutoff = keys::sortable_time(self.cutoff());
+        let mut batch = self.db.batch();
+        let mut deleted = 0;
+        for entry in self.expiry.range(..cutoff.to_vec()).take(SWEEP_BATCH) {
+            let expiry_key = entry.key().map_err(internal)?;
+            let Some(span_key) = expiry_key.get(keys::TIME_LEN..) else {
+                continue;
+            };
+            if let Some(value) = self.spans.get(span_key).map_err(internal)?
+                && let Ok(span) = Span::decode(value.as_ref())
+            {
+                let trace = span_key
+                    .get(..keys::TRACE_ID_LEN)
+                    .and_then(|t| <[u8; 16]>::try_from(t).ok())
+                    .unwrap_or([0; 16]);
+                let start = start_micros(&span);
+                let service = service_name(&span);
+                batch.remove(
+                    &self.index,
+                    keys::index_entry(&keys::service_prefix(service), start, &trace),
+                );
+                let operation = keys::operation_prefix(service, &span.operation_name);
+                batch.remove(&self.index, keys::index_entry(&operation, start, &trace));
+                for tag in searchable_tags(&span) {
+                    let prefix = keys::tag_prefix(service, &tag.key, &tag_value_string(tag));
+                    batch.remove(&self.index, keys::index_entry(&prefix, start, &trace));
+                }
+                batch.remove(&self.spans, span_key.to_vec());
+            }
+            batch.remove(&self.expiry, expiry_key.to_vec());
+            deleted += 1;
+        }
+        batch.commit().map_err(internal)?;
+        Ok(deleted)
+    }
+}
