@@ -19,6 +19,8 @@ pub mod validate;
 
 use std::sync::Arc;
 
+use spur_storage_embedded::{EmbeddedOptions, EmbeddedStore};
+
 use spur_storage::memory::MemoryStore;
 use spur_storage::{DependencyStore, SpanReader, SpanWriter, StorageError};
 
@@ -55,9 +57,22 @@ pub async fn build(config: &StorageConfig) -> Result<Storage, StorageError> {
                 dependencies: Some(store),
             })
         }
-        StorageConfig::Embedded(_) => Err(StorageError::Unavailable(
-            "embedded backend not built yet".to_owned(),
-        )),
+        StorageConfig::Embedded(embedded) => {
+            let options = EmbeddedOptions {
+                directory: embedded.directory.clone(),
+                retention: embedded.retention,
+            };
+            // Opening replays the journal: keep it off the async workers.
+            let store = tokio::task::spawn_blocking(move || EmbeddedStore::open(options))
+                .await
+                .map_err(|error| StorageError::Internal(format!("opening the store: {error}")))??;
+            let store = Arc::new(store);
+            Ok(Storage {
+                writer: store.clone(),
+                reader: Some(store.clone()),
+                dependencies: Some(store),
+            })
+        }
         StorageConfig::Cassandra(_)
         | StorageConfig::Elasticsearch(_)
         | StorageConfig::Opensearch(_)

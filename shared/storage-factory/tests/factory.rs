@@ -438,3 +438,39 @@ async fn build_rejects_an_invalid_config_and_reports_backends_not_built_yet() {
         assert!(error.to_string().contains(&expected), "{error}");
     }
 }
+
+#[tokio::test]
+async fn build_embedded_persists_across_reopening() {
+    let directory =
+        std::env::temp_dir().join(format!("spur-factory-embedded-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&directory);
+    let directory_text = directory.display().to_string();
+    let vars = env(&[
+        ("SPAN_STORAGE_TYPE", "badger"),
+        ("BADGER_DIRECTORY_VALUE", &directory_text),
+    ]);
+    let config = StorageConfig::from_env(&vars).unwrap();
+    // Spans from the last minute, well inside the default 72 h retention.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_micros() as i64;
+    let written = vec![span(7, 1, now - 60_000_000), span(7, 2, now - 59_000_000)];
+    {
+        let storage = build(&config).await.unwrap();
+        storage.writer.write_spans(written.clone()).await.unwrap();
+    }
+    let storage = build(&config).await.unwrap();
+    let reader = storage.reader.expect("embedded has a reader");
+    let trace = reader
+        .get_trace(GetTraceQuery::new(TraceId::new(0, 7)))
+        .await
+        .unwrap();
+    assert_eq!(trace, Some(written));
+    assert_eq!(
+        reader.get_services().await.unwrap(),
+        vec!["shop".to_owned()]
+    );
+    drop((reader, storage.writer, storage.dependencies));
+    let _ = std::fs::remove_dir_all(&directory);
+}
