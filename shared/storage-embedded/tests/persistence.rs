@@ -1,0 +1,162 @@
+//! Persistence of the embedded store: data survives closing and reopening, and every write that
+//! was acknowledged survives the writing process being killed with SIGKILL mid-stream.
+#![allow(clippy::unwrap_used)] // tests fail loudly on unexpected input
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use spur_model::TraceId;
+use spur_model::api_v2::{KeyValue, Process, Span};
+use spur_model::time::{duration_from_micros, timestamp_from_micros};
+use spur_storage::{GetTraceQuery, SpanReader, SpanWriter, TraceQuery};
+use spur_storage_embedded::{EmbeddedOptions, EmbeddedStore};
+
+const SPANS_PER_BATCH: u64 = 100;
+const CHILD_DIRECTORY: &str = "SPUR_CRASH_TEST_DIRECTORY";
+
+fn now_micros() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_micros() as i64
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let directory = std::env::temp_dir().join(format!("spur-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&directory);
+    directory
+}
+
+fn open(directory: &Path) -> EmbeddedStore {
+    let retention = Duration::from_secs(72 * 3600);
+    EmbeddedStore::open(EmbeddedOptions {
+        directory: directory.to_path_buf(),
+        retention,
+    })
+    .unwrap()
+}
+
+/// Batch `batch` is one trace (trace id = batch + 1) of SPANS_PER_BATCH spans with ~20 tags.
+fn batch_of_spans(batch: u64, start: i64) -> Vec<Span> {
+    let process = Process {
+        service_name: "crash-test".into(),
+        tags: vec![
+            KeyValue::string("hostname", "writer"),
+            KeyValue::int64("pid", 42),
+        ],
+    };
+    (0..SPANS_PER_BATCH)
+        .map(|index| Span {
+            trace_id: TraceId::new(0, batch + 1).to_bytes().to_vec(),
+            span_id: (index + 1).to_be_bytes().to_vec(),
+            operation_name: format!("operation-{}", index % 5),
+            start_time: Some(timestamp_from_micros(start + index as i64)),
+            duration: Some(duration_from_micros(100 + index as i64)),
+            tags: (0..18)
+                .map(|t| KeyValue::string(format!("tag.{t}"), format!("value-{t}")))
+                .collect(),
+            process: Some(process.clone()),
+            ..Default::default()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn data_survives_closing_and_reopening() {
+    let directory = scratch("reopen");
+    let spans = batch_of_spans(0, now_micros() - 1_000_000);
+    {
+        let store = open(&directory);
+        store.write_spans(spans.clone()).await.unwrap();
+    }
+    let store = open(&directory);
+    let trace = store
+        .get_trace(GetTraceQuery::new(TraceId::new(0, 1)))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(trace.len(), spans.len());
+    drop(store);
+    let _ = std::fs::remove_dir_all(&directory);
+}
+
+/// The writer side of the crash test, run in a child process by `acknowledged_writes_survive_kill_9`
+/// (ignored when the test binary runs normally): writes batches forever, printing `ack N` after
+/// each write returns Ok.
+#[tokio::test]
+#[ignore = "child process of acknowledged_writes_survive_kill_9"]
+async fn crash_writer_child() {
+    let Ok(directory) = std::env::var(CHILD_DIRECTORY) else {
+        return;
+    };
+    let store = open(Path::new(&directory));
+    let start = now_micros() - 10_000_000;
+    for batch in 0.. {
+        store
+            .write_spans(batch_of_spans(batch, start))
+            .await
+            .unwrap();
+        println!("ack {batch}");
+    }
+}
+
+#[tokio::test]
+async fn acknowledged_writes_survive_kill_9() {
+    let directory = scratch("crash");
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "crash_writer_child",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_DIRECTORY, &directory)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut acknowledged = None;
+    for line in stdout.lines() {
+        let line = line.unwrap();
+        if let Some(batch) = line.strip_prefix("ack ") {
+            let batch: u64 = batch.trim().parse().unwrap();
+            acknowledged = Some(batch);
+            if batch >= 40 {
+                break;
+            }
+        }
+    }
+    child.kill().unwrap(); // SIGKILL: no destructor, no final sync
+    child.wait().unwrap();
+    let acknowledged = acknowledged.expect("the child acknowledged writes");
+
+    let store = open(&directory);
+    for batch in 0..=acknowledged {
+        let trace = store
+            .get_trace(GetTraceQuery::new(TraceId::new(0, batch + 1)))
+            .await
+            .unwrap();
+        let spans = trace.unwrap_or_else(|| panic!("acknowledged batch {batch} lost"));
+        assert_eq!(spans.len() as u64, SPANS_PER_BATCH, "batch {batch} torn");
+    }
+    // The reopened store still answers queries and accepts writes.
+    let query = TraceQuery {
+        service_name: "crash-test".into(),
+        operation_name: Some("operation-3".into()),
+        start_time_min: 0,
+        start_time_max: i64::MAX,
+        num_traces: 5,
+        ..TraceQuery::default()
+    };
+    assert_eq!(store.find_traces(&query).await.unwrap().len(), 5);
+    store
+        .write_spans(batch_of_spans(10_000, now_micros()))
+        .await
+        .unwrap();
+    drop(store);
+    let _ = std::fs::remove_dir_all(&directory);
+}
