@@ -29,6 +29,7 @@ fmt: ## format the code
 
 bench: ## codec benchmarks (criterion); results in BENCHMARKS.md
 	cargo bench -p spur-model --bench codecs
+	cargo bench -p spur-storage-embedded --bench storage
 
 fuzz: ## run each cargo-fuzz target for FUZZ_SECONDS (needs nightly + cargo-fuzz)
 	bash shared/model/fuzz/run.sh $(FUZZ_SECONDS)

@@ -1,1 +1,185 @@
-fn main() {}
+//! Embedded store benchmarks (issue #4's figures): spans written per second in batches of 100
+//! spans of ~20 tags; get-trace latency of a 1,000-span trace; find-traces latency by
+//! service+operation on a store of 1 million spans. Latency percentiles are measured call by
+//! call and printed; write throughput is criterion's. Results go in BENCHMARKS.md.
+#![allow(clippy::unwrap_used)] // a benchmark fails loudly
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use spur_model::TraceId;
+use spur_model::api_v2::{KeyValue, Process, Span, SpanRef, SpanRefType};
+use spur_model::time::{duration_from_micros, timestamp_from_micros};
+use spur_storage::{GetTraceQuery, SpanReader, SpanWriter, TraceQuery};
+use spur_storage_embedded::{EmbeddedOptions, EmbeddedStore};
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const BATCH: usize = 100;
+const STORE_SPANS: u64 = 1_000_000;
+const SPANS_PER_TRACE: u64 = 10;
+const SERVICES: u64 = 10;
+const OPERATIONS: u64 = 20;
+
+fn now_micros() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_micros() as i64
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let directory = std::env::temp_dir().join(format!("spur-bench-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&directory);
+    directory
+}
+
+fn open(directory: &Path) -> EmbeddedStore {
+    let retention = Duration::from_secs(72 * 3600);
+    EmbeddedStore::open(EmbeddedOptions {
+        directory: directory.clone(),
+        retention,
+    })
+    .unwrap()
+}
+
+/// Span `index` of the synthetic workload: 20 tags (18 span tags with a few distinct values
+/// each, 2 process tags), a parent reference, one of SERVICES services and OPERATIONS operations.
+fn span(index: u64, trace: u64, start: i64) -> Span {
+    let service = trace % SERVICES;
+    Span {
+        trace_id: TraceId::new(0x5eed, trace).to_bytes().to_vec(),
+        span_id: (index + 1).to_be_bytes().to_vec(),
+        operation_name: format!("op-{}", (trace + index) % OPERATIONS),
+        references: vec![SpanRef::new(
+            TraceId::new(0x5eed, trace),
+            spur_model::SpanId(1),
+            SpanRefType::ChildOf,
+        )],
+        flags: 1,
+        start_time: Some(timestamp_from_micros(start)),
+        duration: Some(duration_from_micros(100 + (index % 1000) as i64)),
+        tags: (0..18)
+            .map(|t| KeyValue::string(format!("attr.{t:02}"), format!("value-{}", (index + t) % 7)))
+            .collect(),
+        process: Some(Process {
+            service_name: format!("service-{service}"),
+            tags: vec![
+                KeyValue::string("hostname", format!("host-{}", trace % 50)),
+                KeyValue::string("jaeger.version", "Go-2.30.0"),
+            ],
+        }),
+        ..Default::default()
+    }
+}
+
+fn percentiles(mut samples: Vec<Duration>) -> (Duration, Duration) {
+    samples.sort();
+    let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
+    (at(0.50), at(0.99))
+}
+
+fn write_throughput(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let directory = scratch("write");
+    let store = open(&directory);
+    let start = now_micros() - 3_600_000_000;
+    let mut next = 0u64;
+    let mut group = c.benchmark_group("embedded_store");
+    group.throughput(Throughput::Elements(BATCH as u64));
+    group.bench_function("write_batch_of_100_spans", |b| {
+        b.iter_batched(
+            || {
+                let batch: Vec<Span> = (0..BATCH as u64)
+                    .map(|i| {
+                        span(
+                            next + i,
+                            (next + i) / SPANS_PER_TRACE,
+                            start + (next + i) as i64,
+                        )
+                    })
+                    .collect();
+                next += BATCH as u64;
+                batch
+            },
+            |batch| runtime.block_on(store.write_spans(batch)).unwrap(),
+            criterion::BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+    drop(store);
+    let _ = std::fs::remove_dir_all(&directory);
+}
+
+fn read_latency(_: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let directory = scratch("read");
+    let store = open(&directory);
+    let start = now_micros() - 3_600_000_000;
+    let spacing = 3_000_000_000 / STORE_SPANS as i64; // a million spans over the last 50 minutes
+    let loading = Instant::now();
+    for batch_start in (0..STORE_SPANS).step_by(BATCH * 10) {
+        let batch: Vec<Span> = (batch_start..batch_start + (BATCH * 10) as u64)
+            .map(|i| span(i, i / SPANS_PER_TRACE, start + i as i64 * spacing))
+            .collect();
+        runtime.block_on(store.write_spans(batch)).unwrap();
+    }
+    let big_trace: Vec<Span> = (0..1_000)
+        .map(|i| span(i, u64::MAX - 1, start + i as i64))
+        .collect();
+    runtime.block_on(store.write_spans(big_trace)).unwrap();
+    println!(
+        "embedded store: loaded {STORE_SPANS} spans + one 1,000-span trace in {:.1} s",
+        loading.elapsed().as_secs_f64()
+    );
+
+    let big_id = TraceId::new(0x5eed, u64::MAX - 1);
+    let mut samples = Vec::with_capacity(1_000);
+    for _ in 0..1_000 {
+        let began = Instant::now();
+        let trace = runtime
+            .block_on(store.get_trace(GetTraceQuery::new(big_id)))
+            .unwrap();
+        samples.push(began.elapsed());
+        assert_eq!(black_box(trace).map(|t| t.len()), Some(1_000));
+    }
+    let (p50, p99) = percentiles(samples);
+    println!(
+        "embedded store: get_trace (1,000 spans)      p50 {p50:?}  p99 {p99:?}  (1,000 calls)"
+    );
+
+    let mut samples = Vec::with_capacity(200);
+    let now = now_micros();
+    for round in 0..200u64 {
+        let query = TraceQuery {
+            service_name: format!("service-{}", round % SERVICES),
+            operation_name: Some(format!("op-{}", (round * 7) % OPERATIONS)),
+            start_time_min: now - 3_600_000_000,
+            start_time_max: now,
+            num_traces: 20,
+            ..TraceQuery::default()
+        };
+        let began = Instant::now();
+        let traces = runtime.block_on(store.find_traces(&query)).unwrap();
+        samples.push(began.elapsed());
+        assert_eq!(black_box(traces).len(), 20);
+    }
+    let (p50, p99) = percentiles(samples);
+    println!(
+        "embedded store: find_traces service+operation, limit 20, 1M spans  p50 {p50:?}  p99 {p99:?}  (200 queries)"
+    );
+    drop(store);
+    let _ = std::fs::remove_dir_all(&directory);
+}
+
+criterion_group!(benches, write_throughput, read_latency);
+criterion_main!(benches);

@@ -3,13 +3,20 @@
 //! | keyspace | key | value |
 //! |---|---|---|
 //! | `spans` | trace id (16) · start (8) · span id (8) · content hash (8) | the span, protobuf, process embedded |
-//! | `index` | 1 · service · inverted start (8) · trace id (16) | empty |
-//! | `index` | 2 · service · operation · inverted start · trace id | empty |
-//! | `index` | 3 · service · tag key · tag value · inverted start · trace id | empty |
-//! | `expiry` | start (8) · span key (40) | empty |
+//! | `index` | 1 · service · inverted bucket (8) · write sequence (8) | postings |
+//! | `index` | 2 · service · operation · inverted bucket · write sequence | postings |
+//! | `index` | 3 · service · tag key · tag value · inverted bucket · write sequence | postings |
+//! | `expiry` | bucket end (8) · write sequence (8) | the span and index keys that write put in that bucket |
 //! | `services` | service | empty |
 //! | `operations` | service · span kind · operation | empty |
 //! | `dependencies` | timestamp (8) · sequence (8) | `GetDependenciesResponse`, protobuf |
+//! | `meta` | `open-count` | how many times the store was opened (u64), the high bits of write sequences |
+//!
+//! Index entries are **postings**: one write of many spans adds one entry per distinct index
+//! prefix and one-second bucket of start times, whose value lists `(start, trace id)` pairs
+//! (24 bytes each). A batch of 100 spans with 20 tags thus writes about a hundred index entries
+//! instead of two thousand. Queries read the postings of a bucket, order them by start time and
+//! check candidates exactly.
 //!
 //! Strings are written as a 4-byte big-endian length then the bytes, so no string can run into
 //! the next field. Times are microseconds, made sortable as unsigned big-endian (sign bit
@@ -84,28 +91,93 @@ pub(crate) fn tag_prefix(service: &str, tag_key: &str, tag_value: &str) -> Vec<u
     key
 }
 
-/// An index entry: the prefix, then the inverted start time and the trace id.
-pub(crate) fn index_entry(prefix: &[u8], start: i64, trace_id: &[u8; 16]) -> Vec<u8> {
-    let mut key = Vec::with_capacity(prefix.len() + TIME_LEN + TRACE_ID_LEN);
+/// Width of an index bucket, in microseconds.
+pub(crate) const BUCKET_MICROS: i64 = 1_000_000;
+/// Bytes of one posting: start time (8) and trace id (16).
+pub(crate) const POSTING_LEN: usize = TIME_LEN + TRACE_ID_LEN;
+
+/// The start of the bucket holding `micros`.
+pub(crate) fn bucket_of(micros: i64) -> i64 {
+    micros.div_euclid(BUCKET_MICROS) * BUCKET_MICROS
+}
+
+/// An index entry: the prefix, then the inverted bucket start and the write's sequence number.
+pub(crate) fn index_entry(prefix: &[u8], bucket: i64, sequence: u64) -> Vec<u8> {
+    let mut key = Vec::with_capacity(prefix.len() + TIME_LEN + 8);
     key.extend_from_slice(prefix);
-    key.extend_from_slice(&inverted_time(start));
-    key.extend_from_slice(trace_id);
+    key.extend_from_slice(&inverted_time(bucket));
+    key.extend_from_slice(&sequence.to_be_bytes());
     key
 }
 
-/// Splits an index entry's tail into (start time, trace id).
-pub(crate) fn index_entry_tail(key: &[u8]) -> Option<(i64, [u8; 16])> {
-    let tail = key.len().checked_sub(TIME_LEN + TRACE_ID_LEN)?;
-    let start = time_from_inverted(key.get(tail..tail + TIME_LEN)?)?;
-    let trace_id = key.get(tail + TIME_LEN..)?.try_into().ok()?;
-    Some((start, trace_id))
+/// The bucket start of an index entry's key.
+pub(crate) fn index_entry_bucket(key: &[u8]) -> Option<i64> {
+    let tail = key.len().checked_sub(TIME_LEN + 8)?;
+    time_from_inverted(key.get(tail..tail + TIME_LEN)?)
 }
 
-pub(crate) fn expiry_key(start: i64, span_key: &[u8]) -> Vec<u8> {
-    let mut key = Vec::with_capacity(TIME_LEN + span_key.len());
-    key.extend_from_slice(&sortable_time(start));
-    key.extend_from_slice(span_key);
+pub(crate) fn push_posting(value: &mut Vec<u8>, start: i64, trace_id: &[u8; 16]) {
+    value.extend_from_slice(&start.to_be_bytes());
+    value.extend_from_slice(trace_id);
+}
+
+/// The `(start, trace id)` pairs of an index entry's value.
+pub(crate) fn postings(value: &[u8]) -> impl Iterator<Item = (i64, [u8; 16])> + '_ {
+    value.chunks_exact(POSTING_LEN).filter_map(|chunk| {
+        let start = i64::from_be_bytes(chunk.get(..TIME_LEN)?.try_into().ok()?);
+        let trace_id = chunk.get(TIME_LEN..)?.try_into().ok()?;
+        Some((start, trace_id))
+    })
+}
+
+pub(crate) fn expiry_key(bucket: i64, sequence: u64) -> Vec<u8> {
+    let mut key = Vec::with_capacity(TIME_LEN + 8);
+    key.extend_from_slice(&sortable_time(bucket + BUCKET_MICROS));
+    key.extend_from_slice(&sequence.to_be_bytes());
     key
+}
+
+/// The keys one write put into one bucket: span keys, then index entry keys.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct ExpiryList {
+    pub span_keys: Vec<Vec<u8>>,
+    pub index_keys: Vec<Vec<u8>>,
+}
+
+impl ExpiryList {
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for list in [&self.span_keys, &self.index_keys] {
+            out.extend_from_slice(&(list.len() as u32).to_be_bytes());
+            for key in list {
+                out.extend_from_slice(&(key.len() as u32).to_be_bytes());
+                out.extend_from_slice(key);
+            }
+        }
+        out
+    }
+
+    pub(crate) fn decode(mut bytes: &[u8]) -> Option<ExpiryList> {
+        let read_u32 = |bytes: &mut &[u8]| {
+            let value = u32::from_be_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
+            *bytes = bytes.get(4..)?;
+            Some(value)
+        };
+        let mut lists = [Vec::new(), Vec::new()];
+        for list in &mut lists {
+            let count = read_u32(&mut bytes)?;
+            for _ in 0..count {
+                let length = read_u32(&mut bytes)?;
+                list.push(bytes.get(..length)?.to_vec());
+                bytes = bytes.get(length..)?;
+            }
+        }
+        let [span_keys, index_keys] = lists;
+        Some(ExpiryList {
+            span_keys,
+            index_keys,
+        })
+    }
 }
 
 pub(crate) fn operation_key(service: &str, span_kind: &str, operation: &str) -> Vec<u8> {
@@ -163,8 +235,21 @@ mod tests {
     #[test]
     fn prefixes_cannot_run_into_each_other() {
         assert!(!operation_prefix("ab", "c").starts_with(&operation_prefix("a", "bc")));
-        let entry = index_entry(&service_prefix("svc"), 42, &[7; 16]);
-        assert_eq!(index_entry_tail(&entry), Some((42, [7; 16])));
+        let entry = index_entry(&service_prefix("svc"), bucket_of(42), 7);
+        assert_eq!(index_entry_bucket(&entry), Some(0));
+        let mut value = Vec::new();
+        push_posting(&mut value, -3, &[9; 16]);
+        push_posting(&mut value, 5, &[1; 16]);
+        assert_eq!(
+            postings(&value).collect::<Vec<_>>(),
+            vec![(-3, [9; 16]), (5, [1; 16])]
+        );
+        assert_eq!(bucket_of(-1), -BUCKET_MICROS);
+        let list = ExpiryList {
+            span_keys: vec![vec![1, 2]],
+            index_keys: vec![vec![], vec![3]],
+        };
+        assert_eq!(ExpiryList::decode(&list.encode()), Some(list));
         let key = operation_key("svc", "server", "GET /");
         let prefix = operations_prefix("svc");
         assert_eq!(

@@ -24,7 +24,7 @@ const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 /// writes keep in memory before flushing to disk.
 const LARGE_MEMTABLE_BYTES: u64 = 32 * 1024 * 1024;
 const SMALL_MEMTABLE_BYTES: u64 = 4 * 1024 * 1024;
-/// At most this many expired spans are deleted per sweep, so a sweep never stalls writers long.
+/// At most this many expired buckets are deleted per sweep, so a sweep never stalls writers long.
 const SWEEP_BATCH: usize = 10_000;
 
 pub(crate) struct Store {
@@ -36,8 +36,29 @@ pub(crate) struct Store {
     operations: Keyspace,
     dependencies: Keyspace,
     retention: Duration,
-    dependency_sequence: AtomicU64,
+    /// Write sequence numbers: the open count in the high 24 bits, a counter below, so numbers
+    /// never repeat across reopenings.
+    sequence: AtomicU64,
 }
+
+/// Counts this opening in the `meta` keyspace and returns the new count.
+fn next_open_count(db: &Database) -> Result<u64, StorageError> {
+    let meta = db
+        .keyspace("meta", KeyspaceCreateOptions::default)
+        .map_err(internal)?;
+    let previous = meta
+        .get(OPEN_COUNT)
+        .map_err(internal)?
+        .and_then(|value| value.as_ref().try_into().ok().map(u64::from_be_bytes))
+        .unwrap_or(0);
+    let count = previous + 1;
+    meta.insert(OPEN_COUNT, count.to_be_bytes())
+        .map_err(internal)?;
+    db.persist(PersistMode::SyncData).map_err(internal)?;
+    Ok(count)
+}
+
+const OPEN_COUNT: &str = "open-count";
 
 fn internal(error: impl std::fmt::Display) -> StorageError {
     StorageError::Internal(format!("embedded store: {error}"))
@@ -69,9 +90,9 @@ impl Store {
             services: keyspace("services", SMALL_MEMTABLE_BYTES)?,
             operations: keyspace("operations", SMALL_MEMTABLE_BYTES)?,
             dependencies: keyspace("dependencies", SMALL_MEMTABLE_BYTES)?,
+            sequence: AtomicU64::new(next_open_count(&db)? << 40),
             db,
             retention,
-            dependency_sequence: AtomicU64::new(now_micros() as u64),
         })
     }
 
@@ -99,35 +120,32 @@ impl Store {
                 .map_err(|e| StorageError::InvalidArgument(e.to_string()))?;
             ids.push((trace_id, span_id));
         }
+        let sequence = self.sequence.fetch_add(1, Ordering::Relaxed);
         let mut batch = self.db.batch();
         let mut catalog: HashSet<Vec<u8>> = HashSet::new();
+        // Postings per (index prefix, bucket), and what each bucket must delete on expiry.
+        let mut postings: HashMap<(Vec<u8>, i64), Vec<u8>> = HashMap::new();
+        let mut expiry: HashMap<i64, keys::ExpiryList> = HashMap::new();
         let mut encoded = Vec::with_capacity(1024);
         for (span, (trace_id, span_id)) in spans.iter().zip(ids) {
             encoded.clear();
             let _ = span.encode(&mut encoded);
             let trace = trace_id.to_bytes();
             let start = start_micros(span);
+            let bucket = keys::bucket_of(start);
             let span_key = keys::span_key(&trace, start, span_id.0, keys::content_hash(&encoded));
             let service = service_name(span);
-            batch.insert(
-                &self.index,
-                keys::index_entry(&keys::service_prefix(service), start, &trace),
-                [],
-            );
-            let operation = keys::operation_prefix(service, &span.operation_name);
-            batch.insert(
-                &self.index,
-                keys::index_entry(&operation, start, &trace),
-                [],
-            );
+            let mut post = |prefix: Vec<u8>| {
+                keys::push_posting(postings.entry((prefix, bucket)).or_default(), start, &trace);
+            };
+            post(keys::service_prefix(service));
+            post(keys::operation_prefix(service, &span.operation_name));
             for tag in searchable_tags(span) {
                 let value = tag_value_string(tag);
                 if tag.key.len() <= keys::MAX_INDEXED_LEN && value.len() <= keys::MAX_INDEXED_LEN {
-                    let prefix = keys::tag_prefix(service, &tag.key, &value);
-                    batch.insert(&self.index, keys::index_entry(&prefix, start, &trace), []);
+                    post(keys::tag_prefix(service, &tag.key, &value));
                 }
             }
-            batch.insert(&self.expiry, keys::expiry_key(start, &span_key), []);
             if catalog.insert(service.as_bytes().to_vec()) {
                 batch.insert(&self.services, service.as_bytes(), []);
             }
@@ -135,7 +153,24 @@ impl Store {
             if catalog.insert(operation_key.clone()) {
                 batch.insert(&self.operations, operation_key, []);
             }
-            batch.insert(&self.spans, span_key, encoded.as_slice());
+            batch.insert(&self.spans, span_key.clone(), encoded.as_slice());
+            expiry.entry(bucket).or_default().span_keys.push(span_key);
+        }
+        for ((prefix, bucket), value) in postings {
+            let key = keys::index_entry(&prefix, bucket, sequence);
+            expiry
+                .entry(bucket)
+                .or_default()
+                .index_keys
+                .push(key.clone());
+            batch.insert(&self.index, key, value);
+        }
+        for (bucket, list) in expiry {
+            batch.insert(
+                &self.expiry,
+                keys::expiry_key(bucket, sequence),
+                list.encode(),
+            );
         }
         batch.commit().map_err(internal)
     }
@@ -172,28 +207,46 @@ impl Store {
             (None, Some((key, value))) => keys::tag_prefix(&query.service_name, key, value),
             (None, None) => keys::service_prefix(&query.service_name),
         };
-        // Index entries run newest first: from the window's end to its start.
-        let from = keys::index_entry(&prefix, query.start_time_max, &[0; 16]);
-        let to = keys::index_entry(&prefix, start_min, &[0xff; 16]);
-        let mut seen: HashSet<[u8; 16]> = HashSet::new();
-        let mut found: Vec<(i64, TraceId, Vec<Span>)> = Vec::new();
+        // Buckets run newest first, from the window's end to its start; within a bucket the
+        // postings are put in start order, so candidates are met newest first throughout.
+        let from = keys::index_entry(&prefix, keys::bucket_of(query.start_time_max), 0);
+        let to = keys::index_entry(&prefix, keys::bucket_of(start_min), u64::MAX);
+        let mut search = Search::new(limit);
+        let mut bucket_postings: Vec<(i64, [u8; 16])> = Vec::new();
+        let mut current_bucket = None;
         for entry in self.index.range(from..=to) {
-            let key = entry.key().map_err(internal)?;
-            let Some((entry_start, trace)) = keys::index_entry_tail(&key) else {
-                continue;
-            };
-            // No later entry can hold a span newer than this one: stop once enough traces are
-            // known whose newest matching span is at least as new.
-            if found.len() >= limit
-                && found
-                    .iter()
-                    .filter(|(newest, ..)| *newest >= entry_start)
-                    .count()
-                    >= limit
-            {
-                break;
+            let (key, value) = entry.into_inner().map_err(internal)?;
+            let bucket = keys::index_entry_bucket(&key);
+            if bucket != current_bucket {
+                if self.search_bucket(&mut search, &mut bucket_postings, query, start_min)? {
+                    return Ok(search.into_results());
+                }
+                current_bucket = bucket;
             }
-            if !seen.insert(trace) {
+            let in_window = |(start, _): &(i64, [u8; 16])| {
+                *start >= start_min && *start <= query.start_time_max
+            };
+            bucket_postings.extend(keys::postings(&value).filter(in_window));
+        }
+        self.search_bucket(&mut search, &mut bucket_postings, query, start_min)?;
+        Ok(search.into_results())
+    }
+
+    /// Checks one bucket's candidates, newest first; returns true once no later (older)
+    /// candidate can enter the results.
+    fn search_bucket(
+        &self,
+        search: &mut Search,
+        postings: &mut Vec<(i64, [u8; 16])>,
+        query: &TraceQuery,
+        start_min: i64,
+    ) -> Result<bool, StorageError> {
+        postings.sort_unstable_by_key(|posting| std::cmp::Reverse(posting.0));
+        for (start, trace) in postings.drain(..) {
+            if search.is_complete_before(start) {
+                return Ok(true);
+            }
+            if !search.seen.insert(trace) {
                 continue;
             }
             let Ok(trace_id) = TraceId::from_bytes(&trace) else {
@@ -208,15 +261,10 @@ impl Store {
             if let Some(newest) = newest_match
                 && newest >= start_min
             {
-                found.push((newest, trace_id, spans));
+                search.found.push((newest, trace_id, spans));
             }
         }
-        found.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        found.truncate(limit);
-        Ok(found
-            .into_iter()
-            .map(|(_, trace_id, spans)| (trace_id, spans))
-            .collect())
+        Ok(false)
     }
 
     pub(crate) fn services(&self) -> Result<Vec<String>, StorageError> {
@@ -256,7 +304,7 @@ impl Store {
         timestamp: i64,
         links: Vec<DependencyLink>,
     ) -> Result<(), StorageError> {
-        let sequence = self.dependency_sequence.fetch_add(1, Ordering::Relaxed);
+        let sequence = self.sequence.fetch_add(1, Ordering::Relaxed);
         let value = GetDependenciesResponse {
             dependencies: links,
         }
@@ -294,41 +342,64 @@ impl Store {
         Ok(links)
     }
 
-    /// Deletes up to [`SWEEP_BATCH`] expired spans with their index entries; returns how many.
+    /// Deletes the spans and index entries of up to [`SWEEP_BATCH`] expired buckets (buckets
+    /// that ended before the retention cutoff); returns how many buckets were deleted.
     pub(crate) fn sweep_expired(&self) -> Result<usize, StorageError> {
         let cutoff = keys::sortable_time(self.cutoff());
         let mut batch = self.db.batch();
         let mut deleted = 0;
         for entry in self.expiry.range(..cutoff.to_vec()).take(SWEEP_BATCH) {
-            let expiry_key = entry.key().map_err(internal)?;
-            let Some(span_key) = expiry_key.get(keys::TIME_LEN..) else {
-                continue;
-            };
-            if let Some(value) = self.spans.get(span_key).map_err(internal)?
-                && let Ok(span) = Span::decode(value.as_ref())
-            {
-                let trace = span_key
-                    .get(..keys::TRACE_ID_LEN)
-                    .and_then(|t| <[u8; 16]>::try_from(t).ok())
-                    .unwrap_or([0; 16]);
-                let start = start_micros(&span);
-                let service = service_name(&span);
-                batch.remove(
-                    &self.index,
-                    keys::index_entry(&keys::service_prefix(service), start, &trace),
-                );
-                let operation = keys::operation_prefix(service, &span.operation_name);
-                batch.remove(&self.index, keys::index_entry(&operation, start, &trace));
-                for tag in searchable_tags(&span) {
-                    let prefix = keys::tag_prefix(service, &tag.key, &tag_value_string(tag));
-                    batch.remove(&self.index, keys::index_entry(&prefix, start, &trace));
+            let (key, value) = entry.into_inner().map_err(internal)?;
+            if let Some(list) = keys::ExpiryList::decode(&value) {
+                for span_key in list.span_keys {
+                    batch.remove(&self.spans, span_key);
                 }
-                batch.remove(&self.spans, span_key.to_vec());
+                for index_key in list.index_keys {
+                    batch.remove(&self.index, index_key);
+                }
             }
-            batch.remove(&self.expiry, expiry_key.to_vec());
+            batch.remove(&self.expiry, key);
             deleted += 1;
         }
         batch.commit().map_err(internal)?;
         Ok(deleted)
+    }
+}
+
+/// The state of one find-traces search: traces found so far and trace ids already checked.
+struct Search {
+    limit: usize,
+    seen: HashSet<[u8; 16]>,
+    found: Vec<(i64, TraceId, Vec<Span>)>,
+}
+
+impl Search {
+    fn new(limit: usize) -> Search {
+        Search {
+            limit,
+            seen: HashSet::new(),
+            found: Vec::new(),
+        }
+    }
+
+    /// True when `limit` traces are known whose newest matching span starts at or after
+    /// `start`: a candidate starting at `start` or earlier cannot displace any of them.
+    fn is_complete_before(&self, start: i64) -> bool {
+        self.found.len() >= self.limit
+            && self
+                .found
+                .iter()
+                .filter(|(newest, ..)| *newest >= start)
+                .count()
+                >= self.limit
+    }
+
+    fn into_results(mut self) -> Vec<(TraceId, Vec<Span>)> {
+        self.found.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        self.found.truncate(self.limit);
+        self.found
+            .into_iter()
+            .map(|(_, trace_id, spans)| (trace_id, spans))
+            .collect()
     }
 }

@@ -160,3 +160,51 @@ async fn acknowledged_writes_survive_kill_9() {
     drop(store);
     let _ = std::fs::remove_dir_all(&directory);
 }
+
+#[tokio::test]
+async fn sweeping_deletes_expired_spans_from_disk() {
+    let directory = scratch("sweep");
+    let hour = Duration::from_secs(3600);
+    let old = batch_of_spans(0, now_micros() - 2 * 3_600_000_000);
+    let fresh = batch_of_spans(1, now_micros() - 60_000_000);
+    {
+        let options = EmbeddedOptions {
+            directory: directory.clone(),
+            retention: hour,
+        };
+        let store = EmbeddedStore::open(options).unwrap();
+        store.write_spans(old).await.unwrap();
+        store.write_spans(fresh.clone()).await.unwrap();
+        assert!(
+            store.sweep_expired().unwrap() > 0,
+            "the old spans' buckets are swept"
+        );
+    }
+    // Reopened with a long retention, the swept spans are gone, not merely hidden.
+    let store = open(&directory);
+    assert_eq!(
+        store
+            .get_trace(GetTraceQuery::new(TraceId::new(0, 1)))
+            .await
+            .unwrap(),
+        None
+    );
+    let kept = store
+        .get_trace(GetTraceQuery::new(TraceId::new(0, 2)))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept.len(), fresh.len());
+    let query = TraceQuery {
+        service_name: "crash-test".into(),
+        start_time_min: 0,
+        start_time_max: i64::MAX,
+        ..TraceQuery::default()
+    };
+    assert_eq!(
+        store.find_trace_ids(&query).await.unwrap(),
+        vec![TraceId::new(0, 2)]
+    );
+    drop(store);
+    let _ = std::fs::remove_dir_all(&directory);
+}
