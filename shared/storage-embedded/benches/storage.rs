@@ -40,7 +40,7 @@ fn scratch(name: &str) -> PathBuf {
 fn open(directory: &Path) -> EmbeddedStore {
     let retention = Duration::from_secs(72 * 3600);
     EmbeddedStore::open(EmbeddedOptions {
-        directory: directory.clone(),
+        directory: directory.to_path_buf(),
         retention,
     })
     .unwrap()
