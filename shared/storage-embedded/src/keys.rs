@@ -13,8 +13,9 @@
 //! | `meta` | `open-count` | how many times the store was opened (u64), the high bits of write sequences |
 //!
 //! Index entries are **postings**: one write of many spans adds one entry per distinct index
-//! prefix and one-second bucket of start times, whose value lists `(start, trace id)` pairs
-//! (24 bytes each). A batch of 100 spans with 20 tags thus writes about a hundred index entries
+//! prefix and one-second bucket of start times, whose value lists `(start, duration, trace id)`
+//! triples (32 bytes each). Carrying the duration makes postings a covering index for duration
+//! bounds: candidates outside them are dropped without reading their spans. A batch of 100 spans with 20 tags thus writes about a hundred index entries
 //! instead of two thousand. Queries read the postings of a bucket, order them by start time and
 //! check candidates exactly.
 //!
@@ -93,8 +94,16 @@ pub(crate) fn tag_prefix(service: &str, tag_key: &str, tag_value: &str) -> Vec<u
 
 /// Width of an index bucket, in microseconds.
 pub(crate) const BUCKET_MICROS: i64 = 1_000_000;
-/// Bytes of one posting: start time (8) and trace id (16).
-pub(crate) const POSTING_LEN: usize = TIME_LEN + TRACE_ID_LEN;
+/// Bytes of one posting: start time (8), duration (8) and trace id (16).
+pub(crate) const POSTING_LEN: usize = TIME_LEN + 8 + TRACE_ID_LEN;
+
+/// One index posting: a span's start time and duration (µs) and its trace id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Posting {
+    pub start: i64,
+    pub duration: i64,
+    pub trace_id: [u8; 16],
+}
 
 /// The start of the bucket holding `micros`.
 pub(crate) fn bucket_of(micros: i64) -> i64 {
@@ -116,17 +125,20 @@ pub(crate) fn index_entry_bucket(key: &[u8]) -> Option<i64> {
     time_from_inverted(key.get(tail..tail + TIME_LEN)?)
 }
 
-pub(crate) fn push_posting(value: &mut Vec<u8>, start: i64, trace_id: &[u8; 16]) {
-    value.extend_from_slice(&start.to_be_bytes());
-    value.extend_from_slice(trace_id);
+pub(crate) fn push_posting(value: &mut Vec<u8>, posting: &Posting) {
+    value.extend_from_slice(&posting.start.to_be_bytes());
+    value.extend_from_slice(&posting.duration.to_be_bytes());
+    value.extend_from_slice(&posting.trace_id);
 }
 
-/// The `(start, trace id)` pairs of an index entry's value.
-pub(crate) fn postings(value: &[u8]) -> impl Iterator<Item = (i64, [u8; 16])> + '_ {
+/// The postings of an index entry's value.
+pub(crate) fn postings(value: &[u8]) -> impl Iterator<Item = Posting> + '_ {
     value.chunks_exact(POSTING_LEN).filter_map(|chunk| {
-        let start = i64::from_be_bytes(chunk.get(..TIME_LEN)?.try_into().ok()?);
-        let trace_id = chunk.get(TIME_LEN..)?.try_into().ok()?;
-        Some((start, trace_id))
+        Some(Posting {
+            start: i64::from_be_bytes(chunk.get(..8)?.try_into().ok()?),
+            duration: i64::from_be_bytes(chunk.get(8..16)?.try_into().ok()?),
+            trace_id: chunk.get(16..)?.try_into().ok()?,
+        })
     })
 }
 
@@ -238,12 +250,19 @@ mod tests {
         let entry = index_entry(&service_prefix("svc"), bucket_of(42), 7);
         assert_eq!(index_entry_bucket(&entry), Some(0));
         let mut value = Vec::new();
-        push_posting(&mut value, -3, &[9; 16]);
-        push_posting(&mut value, 5, &[1; 16]);
-        assert_eq!(
-            postings(&value).collect::<Vec<_>>(),
-            vec![(-3, [9; 16]), (5, [1; 16])]
-        );
+        let first = Posting {
+            start: -3,
+            duration: 7,
+            trace_id: [9; 16],
+        };
+        let second = Posting {
+            start: 5,
+            duration: 0,
+            trace_id: [1; 16],
+        };
+        push_posting(&mut value, &first);
+        push_posting(&mut value, &second);
+        assert_eq!(postings(&value).collect::<Vec<_>>(), vec![first, second]);
         assert_eq!(bucket_of(-1), -BUCKET_MICROS);
         let list = ExpiryList {
             span_keys: vec![vec![1, 2]],

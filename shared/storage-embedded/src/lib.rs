@@ -9,8 +9,11 @@
 //!
 //! **Layout**: see [`keys`]. Spans are stored once, keyed by trace, so a trace is one prefix scan;
 //! indexes by service, service+operation and service+tag (span tags, process tags and log fields)
-//! are ordered newest first; queries scan the most selective index, then check whole traces with
-//! [`spur_storage::matching`], so this store answers exactly like every other backend.
+//! are ordered newest first, and every index posting carries its span's start time and duration,
+//! so the time window and duration bounds drop candidates without reading spans. Queries scan the
+//! most selective index (operation, else first tag, else service), then check the remaining
+//! candidates' traces with [`spur_storage::matching`], so this store answers exactly like every
+//! other backend.
 //!
 //! **Durability**: each `write_spans` is one atomic batch, handed to the operating system before
 //! `Ok` is returned: an acknowledged write survives the process being killed (`kill -9`). A

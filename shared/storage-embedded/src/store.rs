@@ -12,7 +12,8 @@ use prost::Message;
 use spur_model::TraceId;
 use spur_model::api_v2::{DependencyLink, GetDependenciesResponse, Span};
 use spur_storage::matching::{
-    searchable_tags, service_name, span_kind, span_matches, start_micros, tag_value_string,
+    duration_micros, searchable_tags, service_name, span_kind, span_matches, start_micros,
+    tag_value_string,
 };
 use spur_storage::{Operation, OperationQuery, StorageError, TraceQuery};
 
@@ -24,8 +25,8 @@ const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 /// writes keep in memory before flushing to disk.
 const LARGE_MEMTABLE_BYTES: u64 = 32 * 1024 * 1024;
 const SMALL_MEMTABLE_BYTES: u64 = 4 * 1024 * 1024;
-/// At most this many expired buckets are deleted per sweep, so a sweep never stalls writers long.
-const SWEEP_BATCH: usize = 10_000;
+/// A sweep pass deletes about this many keys at most, so it never stalls writers long.
+const SWEEP_KEYS: usize = 100_000;
 
 pub(crate) struct Store {
     db: Database,
@@ -121,7 +122,8 @@ impl Store {
             ids.push((trace_id, span_id));
         }
         let sequence = self.sequence.fetch_add(1, Ordering::Relaxed);
-        let mut batch = self.db.batch();
+        // Handed to the operating system on commit: survives the process being killed.
+        let mut batch = self.db.batch().durability(Some(PersistMode::Buffer));
         let mut catalog: HashSet<Vec<u8>> = HashSet::new();
         // Postings per (index prefix, bucket), and what each bucket must delete on expiry.
         let mut postings: HashMap<(Vec<u8>, i64), Vec<u8>> = HashMap::new();
@@ -135,8 +137,13 @@ impl Store {
             let bucket = keys::bucket_of(start);
             let span_key = keys::span_key(&trace, start, span_id.0, keys::content_hash(&encoded));
             let service = service_name(span);
+            let posting = keys::Posting {
+                start,
+                duration: duration_micros(span),
+                trace_id: trace,
+            };
             let mut post = |prefix: Vec<u8>| {
-                keys::push_posting(postings.entry((prefix, bucket)).or_default(), start, &trace);
+                keys::push_posting(postings.entry((prefix, bucket)).or_default(), &posting);
             };
             post(keys::service_prefix(service));
             post(keys::operation_prefix(service, &span.operation_name));
@@ -212,7 +219,7 @@ impl Store {
         let from = keys::index_entry(&prefix, keys::bucket_of(query.start_time_max), 0);
         let to = keys::index_entry(&prefix, keys::bucket_of(start_min), u64::MAX);
         let mut search = Search::new(limit);
-        let mut bucket_postings: Vec<(i64, [u8; 16])> = Vec::new();
+        let mut bucket_postings: Vec<keys::Posting> = Vec::new();
         let mut current_bucket = None;
         for entry in self.index.range(from..=to) {
             let (key, value) = entry.into_inner().map_err(internal)?;
@@ -223,10 +230,14 @@ impl Store {
                 }
                 current_bucket = bucket;
             }
-            let in_window = |(start, _): &(i64, [u8; 16])| {
-                *start >= start_min && *start <= query.start_time_max
+            // Postings of spans outside the window or the duration bounds cannot be the span
+            // that matches: drop them before reading any trace.
+            let candidate = |posting: &keys::Posting| {
+                (start_min..=query.start_time_max).contains(&posting.start)
+                    && query.duration_min.is_none_or(|min| posting.duration >= min)
+                    && query.duration_max.is_none_or(|max| posting.duration <= max)
             };
-            bucket_postings.extend(keys::postings(&value).filter(in_window));
+            bucket_postings.extend(keys::postings(&value).filter(candidate));
         }
         self.search_bucket(&mut search, &mut bucket_postings, query, start_min)?;
         Ok(search.into_results())
@@ -237,12 +248,17 @@ impl Store {
     fn search_bucket(
         &self,
         search: &mut Search,
-        postings: &mut Vec<(i64, [u8; 16])>,
+        postings: &mut Vec<keys::Posting>,
         query: &TraceQuery,
         start_min: i64,
     ) -> Result<bool, StorageError> {
-        postings.sort_unstable_by_key(|posting| std::cmp::Reverse(posting.0));
-        for (start, trace) in postings.drain(..) {
+        postings.sort_unstable_by_key(|posting| std::cmp::Reverse(posting.start));
+        for keys::Posting {
+            start,
+            trace_id: trace,
+            ..
+        } in postings.drain(..)
+        {
             if search.is_complete_before(start) {
                 return Ok(true);
             }
@@ -342,15 +358,19 @@ impl Store {
         Ok(links)
     }
 
-    /// Deletes the spans and index entries of up to [`SWEEP_BATCH`] expired buckets (buckets
-    /// that ended before the retention cutoff); returns how many buckets were deleted.
+    /// Deletes the spans and index entries of expired buckets (buckets that ended before the
+    /// retention cutoff), about [`SWEEP_KEYS`] keys at most; returns how many buckets went.
     pub(crate) fn sweep_expired(&self) -> Result<usize, StorageError> {
         let cutoff = keys::sortable_time(self.cutoff());
         let mut batch = self.db.batch();
-        let mut deleted = 0;
-        for entry in self.expiry.range(..cutoff.to_vec()).take(SWEEP_BATCH) {
+        let (mut deleted, mut keys_deleted) = (0, 0);
+        for entry in self.expiry.range(..cutoff.to_vec()) {
+            if keys_deleted >= SWEEP_KEYS {
+                break;
+            }
             let (key, value) = entry.into_inner().map_err(internal)?;
             if let Some(list) = keys::ExpiryList::decode(&value) {
+                keys_deleted += list.span_keys.len() + list.index_keys.len();
                 for span_key in list.span_keys {
                     batch.remove(&self.spans, span_key);
                 }

@@ -15,6 +15,8 @@ use spur_storage_embedded::{EmbeddedOptions, EmbeddedStore};
 
 const SPANS_PER_BATCH: u64 = 100;
 const CHILD_DIRECTORY: &str = "SPUR_CRASH_TEST_DIRECTORY";
+/// When set, the child stops writing after acknowledging this batch and waits to be killed.
+const CHILD_STOP_AFTER: &str = "SPUR_CRASH_TEST_STOP_AFTER";
 
 fn now_micros() -> i64 {
     SystemTime::now()
@@ -82,30 +84,49 @@ async fn data_survives_closing_and_reopening() {
     let _ = std::fs::remove_dir_all(&directory);
 }
 
-/// The writer side of the crash test, run in a child process by `acknowledged_writes_survive_kill_9`
-/// (ignored when the test binary runs normally): writes batches forever, printing `ack N` after
-/// each write returns Ok.
+/// The writer side of the crash tests, run in a child process (ignored when the test binary runs
+/// normally): writes batches, printing `ack N` after each write returns Ok; with
+/// `SPUR_CRASH_TEST_STOP_AFTER` it goes idle after that batch (printing `idle`).
 #[tokio::test]
-#[ignore = "child process of acknowledged_writes_survive_kill_9"]
+#[ignore = "child process of the kill -9 tests"]
 async fn crash_writer_child() {
     let Ok(directory) = std::env::var(CHILD_DIRECTORY) else {
         return;
     };
     let store = open(Path::new(&directory));
     let start = now_micros() - 10_000_000;
+    let stop_after: Option<u64> = std::env::var(CHILD_STOP_AFTER)
+        .ok()
+        .and_then(|n| n.parse().ok());
     for batch in 0.. {
         store
             .write_spans(batch_of_spans(batch, start))
             .await
             .unwrap();
         println!("ack {batch}");
+        if stop_after == Some(batch) {
+            println!("idle");
+            std::thread::sleep(Duration::from_secs(600));
+        }
     }
 }
 
 #[tokio::test]
-async fn acknowledged_writes_survive_kill_9() {
-    let directory = scratch("crash");
-    let mut child = Command::new(std::env::current_exe().unwrap())
+async fn acknowledged_writes_survive_kill_9_mid_stream() {
+    check_kill_9("crash-mid-stream", None).await;
+}
+
+/// The last acknowledged write is the newest one when the process dies: nothing may sit in a
+/// buffer of the process after `Ok`.
+#[tokio::test]
+async fn the_last_acknowledged_write_survives_kill_9() {
+    check_kill_9("crash-after-ack", Some(25)).await;
+}
+
+async fn check_kill_9(name: &str, stop_after: Option<u64>) {
+    let directory = scratch(name);
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command
         .args([
             "--exact",
             "crash_writer_child",
@@ -115,9 +136,11 @@ async fn acknowledged_writes_survive_kill_9() {
         ])
         .env(CHILD_DIRECTORY, &directory)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        .stderr(Stdio::null());
+    if let Some(batch) = stop_after {
+        command.env(CHILD_STOP_AFTER, batch.to_string());
+    }
+    let mut child = command.spawn().unwrap();
     let stdout = BufReader::new(child.stdout.take().unwrap());
     let mut acknowledged = None;
     for line in stdout.lines() {
@@ -125,9 +148,11 @@ async fn acknowledged_writes_survive_kill_9() {
         if let Some(batch) = line.strip_prefix("ack ") {
             let batch: u64 = batch.trim().parse().unwrap();
             acknowledged = Some(batch);
-            if batch >= 40 {
+            if stop_after.is_none() && batch >= 40 {
                 break;
             }
+        } else if line == "idle" {
+            break;
         }
     }
     child.kill().unwrap(); // SIGKILL: no destructor, no final sync
