@@ -93,25 +93,37 @@ fn write_throughput(c: &mut Criterion) {
     let mut next = 0u64;
     let mut group = c.benchmark_group("embedded_store");
     group.throughput(Throughput::Elements(BATCH as u64));
-    group.bench_function("write_batch_of_100_spans", |b| {
-        b.iter_batched(
-            || {
-                let batch: Vec<Span> = (0..BATCH as u64)
-                    .map(|i| {
-                        span(
-                            next + i,
-                            (next + i) / SPANS_PER_TRACE,
-                            start + (next + i) as i64,
-                        )
-                    })
-                    .collect();
-                next += BATCH as u64;
-                batch
-            },
-            |batch| runtime.block_on(store.write_spans(batch)).unwrap(),
-            criterion::BatchSize::SmallInput,
-        )
-    });
+    // Spans of 10 services per batch (what an ingester's batch from Kafka looks like), and of one
+    // service per batch (what a collector receives from one agent or SDK).
+    for (name, one_service) in [
+        ("write_batch_of_100_spans_10_services", false),
+        ("write_batch_of_100_spans_1_service", true),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter_batched(
+                || {
+                    let batch_number = next / BATCH as u64;
+                    let batch: Vec<Span> = (0..BATCH as u64)
+                        .map(|i| {
+                            let index = next + i;
+                            let trace = if one_service {
+                                // Traces of this batch all land on one service.
+                                (index / SPANS_PER_TRACE) / SERVICES * SERVICES
+                                    + batch_number % SERVICES
+                            } else {
+                                index / SPANS_PER_TRACE
+                            };
+                            span(index, trace, start + index as i64)
+                        })
+                        .collect();
+                    next += BATCH as u64;
+                    batch
+                },
+                |batch| runtime.block_on(store.write_spans(batch)).unwrap(),
+                criterion::BatchSize::SmallInput,
+            )
+        });
+    }
     group.finish();
     drop(store);
     let _ = std::fs::remove_dir_all(&directory);
