@@ -1,7 +1,7 @@
 //! Golden tests on what real Jaeger and Zipkin client libraries sent (captured by
 //! `tests/fixtures/clients/capture.sh`): each payload decodes into spans whose every field matches
 //! the `.expected.json` the capture program wrote from the library's own span objects.
-//! (The OpenTelemetry captures are checked in `src/otlp/fixture_tests.rs`.)
+//! (The OpenTelemetry captures are checked in `otlp_fixtures.rs`.)
 #![allow(clippy::unwrap_used)] // tests fail loudly on unexpected input
 
 use serde_json::Value;

@@ -15,9 +15,6 @@ mod json_values;
 mod to_model;
 mod value_text;
 
-#[cfg(test)]
-mod fixture_tests;
-
 use prost::Message;
 
 use crate::DecodeError;

@@ -3,15 +3,16 @@
 //!
 //! The expected document describes the OTLP spans; the checks here apply Jaeger's mapping to it
 //! (span kind, status and scope tags, the parent reference retyped by a link to the parent).
+#![allow(clippy::unwrap_used)] // tests fail loudly on unexpected input
 
 use std::path::PathBuf;
 
 use serde_json::Value as Json;
 
-use super::{decode_json, decode_proto};
-use crate::DecodeError;
-use crate::api_v2::{Batch, KeyValue, Span, SpanRefType, ValueType};
-use crate::time::{micros_from_duration, micros_from_timestamp};
+use spur_model::DecodeError;
+use spur_model::api_v2::{Batch, KeyValue, Span, SpanRefType, ValueType};
+use spur_model::otlp::{decode_json, decode_proto};
+use spur_model::time::{micros_from_duration, micros_from_timestamp};
 
 type Decoder = fn(&[u8]) -> Result<Vec<Batch>, DecodeError>;
 
