@@ -25,9 +25,10 @@
 //! background thread deletes them (with their index entries) in bounded batches every minute.
 //! Service and operation names are kept.
 //!
-//! **Memory**: bounded by fjall's block cache (64 MiB) and memtables (32 MiB for spans and for the
-//! index, 4 MiB for each small keyspace; sealed memtables wait for a flush), plus what a query
-//! holds (the traces it returns).
+//! **Memory**: bounded by fjall's block cache (64 MiB) and memtables: 32 MiB for spans and for
+//! the index, 4 MiB for each small keyspace. Sealed memtables wait for a flush and fjall stalls
+//! writers at 4 waiting per keyspace, so the ceiling is about five times those sizes (~350 MiB)
+//! under a sustained write burst, plus what a query holds (the traces it returns).
 
 mod keys;
 mod store;
