@@ -10,6 +10,7 @@
 //! | `services` | service | empty |
 //! | `operations` | service · span kind · operation | empty |
 //! | `dependencies` | timestamp (8) · sequence (8) | `GetDependenciesResponse`, protobuf |
+//! | `pending` | write sequence (8) | index work of one write not yet applied ([`crate::pending`]) |
 //! | `meta` | `open-count` | how many times the store was opened (u64), the high bits of write sequences |
 //!
 //! Index entries are **postings**: one write of many spans adds one entry per distinct index

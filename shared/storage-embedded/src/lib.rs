@@ -7,7 +7,7 @@
 //! sled is unmaintained in practice; redb is a B-tree with one writer at a time, slower for this
 //! write-heavy load. Jaeger's own embedded store (Badger) is also an LSM.
 //!
-//! **Layout**: see [`keys`]. Spans are stored once, keyed by trace, so a trace is one prefix scan;
+//! **Layout**: see the `keys` module. Spans are stored once, keyed by trace, so a trace is one prefix scan;
 //! indexes by service, service+operation and service+tag (span tags, process tags and log fields)
 //! are ordered newest first, and every index posting carries its span's start time and duration,
 //! so the time window and duration bounds drop candidates without reading spans. Queries scan the
@@ -15,7 +15,12 @@
 //! candidates' traces with [`spur_storage::matching`], so this store answers exactly like every
 //! other backend.
 //!
-//! **Durability**: each `write_spans` is one atomic batch, handed to the operating system before
+//! **Deferred indexing**: a write stores its spans plus one entry of pending index work; a
+//! background indexer (every 100 ms, and before every query and sweep) merges pending work into
+//! one index entry per distinct prefix and bucket, so queries always see every acknowledged
+//! write while writes stay cheap.
+//!
+//! **Durability**: each `write_spans` is one atomic batch (spans and their pending index work), handed to the operating system before
 //! `Ok` is returned: an acknowledged write survives the process being killed (`kill -9`). A
 //! background thread `fdatasync`s the journal every second, so a power loss or kernel crash can
 //! lose at most the last second of acknowledged writes; reopening after any crash recovers to a
@@ -31,6 +36,7 @@
 //! under a sustained write burst, plus what a query holds (the traces it returns).
 
 mod keys;
+mod pending;
 mod store;
 
 use std::path::PathBuf;
@@ -49,6 +55,8 @@ use spur_storage::{
 
 use store::Store;
 
+/// How often pending index work is applied in the background (queries also apply it first).
+const INDEX_INTERVAL: Duration = Duration::from_millis(100);
 /// How often the journal is synced to disk.
 const SYNC_INTERVAL: Duration = Duration::from_secs(1);
 /// How often expired spans are swept.
@@ -191,9 +199,13 @@ impl Maintenance {
         let thread = std::thread::Builder::new()
             .name("spur-embedded-maintenance".into())
             .spawn(move || {
-                let mut last_sweep = Instant::now();
-                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(SYNC_INTERVAL) {
-                    let _ = store.sync();
+                let (mut last_sync, mut last_sweep) = (Instant::now(), Instant::now());
+                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(INDEX_INTERVAL) {
+                    let _ = store.apply_all_pending();
+                    if last_sync.elapsed() >= SYNC_INTERVAL {
+                        last_sync = Instant::now();
+                        let _ = store.sync();
+                    }
                     if last_sweep.elapsed() >= SWEEP_INTERVAL {
                         last_sweep = Instant::now();
                         // Bounded passes until the backlog is gone.

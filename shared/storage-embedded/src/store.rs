@@ -4,6 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -18,6 +19,7 @@ use spur_storage::matching::{
 use spur_storage::{Operation, OperationQuery, StorageError, TraceQuery};
 
 use crate::keys;
+use crate::pending::IndexWork;
 
 /// Block cache for the whole database: bounds what reads keep in memory.
 const CACHE_BYTES: u64 = 64 * 1024 * 1024;
@@ -25,6 +27,8 @@ const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 /// writes keep in memory before flushing to disk.
 const LARGE_MEMTABLE_BYTES: u64 = 32 * 1024 * 1024;
 const SMALL_MEMTABLE_BYTES: u64 = 4 * 1024 * 1024;
+/// Pending index entries applied per indexer pass.
+const INDEX_PASS: usize = 2_000;
 /// A sweep pass deletes about this many keys at most, so it never stalls writers long.
 const SWEEP_KEYS: usize = 100_000;
 
@@ -36,6 +40,9 @@ pub(crate) struct Store {
     services: Keyspace,
     operations: Keyspace,
     dependencies: Keyspace,
+    pending: Keyspace,
+    /// One indexer at a time applies pending work.
+    indexer: Mutex<()>,
     retention: Duration,
     /// Write sequence numbers: the open count in the high 24 bits, a counter below, so numbers
     /// never repeat across reopenings.
@@ -91,6 +98,8 @@ impl Store {
             services: keyspace("services", SMALL_MEMTABLE_BYTES)?,
             operations: keyspace("operations", SMALL_MEMTABLE_BYTES)?,
             dependencies: keyspace("dependencies", SMALL_MEMTABLE_BYTES)?,
+            pending: keyspace("pending", LARGE_MEMTABLE_BYTES)?,
+            indexer: Mutex::new(()),
             sequence: AtomicU64::new(next_open_count(&db)? << 40),
             db,
             retention,
@@ -125,9 +134,7 @@ impl Store {
         // Handed to the operating system on commit: survives the process being killed.
         let mut batch = self.db.batch().durability(Some(PersistMode::Buffer));
         let mut catalog: HashSet<Vec<u8>> = HashSet::new();
-        // Postings per (index prefix, bucket), and what each bucket must delete on expiry.
-        let mut postings: HashMap<(Vec<u8>, i64), Vec<u8>> = HashMap::new();
-        let mut expiry: HashMap<i64, keys::ExpiryList> = HashMap::new();
+        let mut work = IndexWork::default();
         let mut encoded = Vec::with_capacity(1024);
         for (span, (trace_id, span_id)) in spans.iter().zip(ids) {
             encoded.clear();
@@ -143,7 +150,7 @@ impl Store {
                 trace_id: trace,
             };
             let mut post = |prefix: Vec<u8>| {
-                keys::push_posting(postings.entry((prefix, bucket)).or_default(), &posting);
+                keys::push_posting(work.postings.entry((prefix, bucket)).or_default(), &posting);
             };
             post(keys::service_prefix(service));
             post(keys::operation_prefix(service, &span.operation_name));
@@ -161,16 +168,48 @@ impl Store {
                 batch.insert(&self.operations, operation_key, []);
             }
             batch.insert(&self.spans, span_key.clone(), encoded.as_slice());
-            expiry.entry(bucket).or_default().span_keys.push(span_key);
+            work.span_keys.entry(bucket).or_default().push(span_key);
         }
-        for ((prefix, bucket), value) in postings {
+        // The index work rides in the same atomic batch: a crash never leaves spans unindexed.
+        batch.insert(&self.pending, sequence.to_be_bytes(), work.encode());
+        batch.commit().map_err(internal)
+    }
+
+    /// Applies pending index work: merges up to [`INDEX_PASS`] pending entries into one index
+    /// entry per distinct (prefix, bucket), with their expiry lists, in one atomic batch.
+    /// Returns how many pending entries were applied.
+    pub(crate) fn apply_pending(&self) -> Result<usize, StorageError> {
+        let _indexer = self
+            .indexer
+            .lock()
+            .map_err(|_| internal("indexer lock poisoned"))?;
+        let mut work = IndexWork::default();
+        let mut applied = Vec::new();
+        for entry in self.pending.iter().take(INDEX_PASS) {
+            let (key, value) = entry.into_inner().map_err(internal)?;
+            // Unreadable work cannot be applied; dropping it only loses index entries.
+            if let Some(pending) = IndexWork::decode(&value) {
+                work.merge(pending);
+            }
+            applied.push(key);
+        }
+        if applied.is_empty() {
+            return Ok(0);
+        }
+        let sequence = self.sequence.fetch_add(1, Ordering::Relaxed);
+        let mut batch = self.db.batch().durability(Some(PersistMode::Buffer));
+        let mut expiry: HashMap<i64, keys::ExpiryList> = HashMap::new();
+        for (bucket, span_keys) in work.span_keys {
+            expiry.entry(bucket).or_default().span_keys = span_keys;
+        }
+        for ((prefix, bucket), postings) in work.postings {
             let key = keys::index_entry(&prefix, bucket, sequence);
             expiry
                 .entry(bucket)
                 .or_default()
                 .index_keys
                 .push(key.clone());
-            batch.insert(&self.index, key, value);
+            batch.insert(&self.index, key, postings);
         }
         for (bucket, list) in expiry {
             batch.insert(
@@ -179,7 +218,17 @@ impl Store {
                 list.encode(),
             );
         }
-        batch.commit().map_err(internal)
+        for key in &applied {
+            batch.remove(&self.pending, key.clone());
+        }
+        batch.commit().map_err(internal)?;
+        Ok(applied.len())
+    }
+
+    /// Applies every pending index entry (queries call this so they see every acknowledged write).
+    pub(crate) fn apply_all_pending(&self) -> Result<(), StorageError> {
+        while self.apply_pending()? == INDEX_PASS {}
+        Ok(())
     }
 
     /// Flushes the journal to disk (`fdatasync`): called periodically by the store's syncer.
@@ -207,6 +256,7 @@ impl Store {
         query: &TraceQuery,
     ) -> Result<Vec<(TraceId, Vec<Span>)>, StorageError> {
         query.validate()?;
+        self.apply_all_pending()?;
         let limit = query.limit();
         let start_min = query.start_time_min.max(self.cutoff());
         let prefix = match (&query.operation_name, query.tags.iter().next()) {
@@ -361,6 +411,8 @@ impl Store {
     /// Deletes the spans and index entries of expired buckets (buckets that ended before the
     /// retention cutoff), about [`SWEEP_KEYS`] keys at most; returns how many buckets went.
     pub(crate) fn sweep_expired(&self) -> Result<usize, StorageError> {
+        // Spans still waiting for their index work have no expiry entries yet.
+        self.apply_all_pending()?;
         let cutoff = keys::sortable_time(self.cutoff());
         let mut batch = self.db.batch();
         let (mut deleted, mut keys_deleted) = (0, 0);
