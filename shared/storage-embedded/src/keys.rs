@@ -72,6 +72,40 @@ pub(crate) fn span_key(trace_id: &[u8; 16], start: i64, span_id: u64, hash: u64)
 }
 
 /// The prefix of one index scan: everything but the time and trace id.
+/// Writes the service index prefix into `out` (cleared first).
+pub(crate) fn service_prefix_into(out: &mut Vec<u8>, service: &str) {
+    out.clear();
+    out.push(INDEX_SERVICE);
+    put_str(out, service);
+}
+
+pub(crate) fn operation_prefix_into(out: &mut Vec<u8>, service: &str, operation: &str) {
+    out.clear();
+    out.push(INDEX_OPERATION);
+    put_str(out, service);
+    put_str(out, operation);
+}
+
+pub(crate) fn tag_prefix_into(out: &mut Vec<u8>, service: &str, tag_key: &str, tag_value: &str) {
+    out.clear();
+    out.push(INDEX_TAG);
+    put_str(out, service);
+    put_str(out, tag_key);
+    put_str(out, tag_value);
+}
+
+/// A posting group's key in pending work: the index prefix followed by the bucket.
+pub(crate) fn push_bucket(out: &mut Vec<u8>, bucket: i64) {
+    out.extend_from_slice(&bucket.to_be_bytes());
+}
+
+/// Splits a posting group's key into (index prefix, bucket).
+pub(crate) fn split_bucket(group: &[u8]) -> Option<(&[u8], i64)> {
+    let split = group.len().checked_sub(TIME_LEN)?;
+    let bucket = i64::from_be_bytes(group.get(split..)?.try_into().ok()?);
+    Some((group.get(..split)?, bucket))
+}
+
 pub(crate) fn service_prefix(service: &str) -> Vec<u8> {
     let mut key = vec![INDEX_SERVICE];
     put_str(&mut key, service);

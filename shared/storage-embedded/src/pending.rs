@@ -3,13 +3,14 @@
 //! pending entries into few index entries. Merging a second of writes turns thousands of small
 //! postings into one entry per distinct index prefix, which is what makes writes cheap.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
-/// Postings per (index prefix, bucket) and span keys per bucket.
+/// Postings per posting group (index prefix followed by bucket, see `keys::push_bucket`) and
+/// span keys per bucket.
 #[derive(Debug, Default, PartialEq)]
 pub(crate) struct IndexWork {
-    pub postings: HashMap<(Vec<u8>, i64), Vec<u8>>,
-    pub span_keys: HashMap<i64, Vec<Vec<u8>>>,
+    pub postings: FxHashMap<Vec<u8>, Vec<u8>>,
+    pub span_keys: FxHashMap<i64, Vec<Vec<u8>>>,
 }
 
 impl IndexWork {
@@ -28,9 +29,8 @@ impl IndexWork {
     pub(crate) fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(4096);
         put_u32(&mut out, self.postings.len());
-        for ((prefix, bucket), postings) in &self.postings {
-            put_bytes(&mut out, prefix);
-            out.extend_from_slice(&bucket.to_be_bytes());
+        for (group, postings) in &self.postings {
+            put_bytes(&mut out, group);
             put_bytes(&mut out, postings);
         }
         put_u32(&mut out, self.span_keys.len());
@@ -48,10 +48,9 @@ impl IndexWork {
         let mut reader = Reader { bytes };
         let mut work = IndexWork::default();
         for _ in 0..reader.u32()? {
-            let prefix = reader.bytes()?.to_vec();
-            let bucket = reader.i64()?;
+            let group = reader.bytes()?.to_vec();
             let postings = reader.bytes()?.to_vec();
-            work.postings.insert((prefix, bucket), postings);
+            work.postings.insert(group, postings);
         }
         for _ in 0..reader.u32()? {
             let bucket = reader.i64()?;
@@ -106,14 +105,14 @@ mod tests {
     #[test]
     fn work_round_trips_and_merges() {
         let mut work = IndexWork::default();
-        work.postings.insert((vec![1, 2], 7), vec![9; 32]);
+        work.postings.insert(vec![1, 2, 7], vec![9; 32]);
         work.span_keys.insert(7, vec![vec![3; 40]]);
         let decoded = IndexWork::decode(&work.encode()).unwrap();
         assert_eq!(decoded, work);
         let mut merged = IndexWork::default();
         merged.merge(decoded);
         merged.merge(IndexWork::decode(&work.encode()).unwrap());
-        assert_eq!(merged.postings[&(vec![1, 2], 7)].len(), 64);
+        assert_eq!(merged.postings[&vec![1, 2, 7]].len(), 64);
         assert_eq!(merged.span_keys[&7].len(), 2);
         assert_eq!(IndexWork::decode(&[0, 0, 0, 5]), None);
     }

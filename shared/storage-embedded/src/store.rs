@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
 use prost::Message;
 use spur_model::TraceId;
-use spur_model::api_v2::{DependencyLink, GetDependenciesResponse, Span};
+use spur_model::api_v2::{DependencyLink, GetDependenciesResponse, Span, ValueType};
 use spur_storage::matching::{
     duration_micros, searchable_tags, service_name, span_kind, span_matches, start_micros,
     tag_value_string,
@@ -136,6 +136,7 @@ impl Store {
         let mut catalog: HashSet<Vec<u8>> = HashSet::new();
         let mut work = IndexWork::default();
         let mut encoded = Vec::with_capacity(1024);
+        let mut group = Vec::with_capacity(128);
         for (span, (trace_id, span_id)) in spans.iter().zip(ids) {
             encoded.clear();
             let _ = span.encode(&mut encoded);
@@ -149,15 +150,33 @@ impl Store {
                 duration: duration_micros(span),
                 trace_id: trace,
             };
-            let mut post = |prefix: Vec<u8>| {
-                keys::push_posting(work.postings.entry((prefix, bucket)).or_default(), &posting);
+            // One reused buffer per prefix: a posting group is allocated only when first seen.
+            let mut post = |group: &mut Vec<u8>| {
+                keys::push_bucket(group, bucket);
+                match work.postings.get_mut(group.as_slice()) {
+                    Some(postings) => keys::push_posting(postings, &posting),
+                    None => {
+                        let mut postings = Vec::with_capacity(keys::POSTING_LEN * 4);
+                        keys::push_posting(&mut postings, &posting);
+                        work.postings.insert(group.clone(), postings);
+                    }
+                }
             };
-            post(keys::service_prefix(service));
-            post(keys::operation_prefix(service, &span.operation_name));
+            keys::service_prefix_into(&mut group, service);
+            post(&mut group);
+            keys::operation_prefix_into(&mut group, service, &span.operation_name);
+            post(&mut group);
             for tag in searchable_tags(span) {
-                let value = tag_value_string(tag);
+                let formatted;
+                let value = if tag.v_type == ValueType::String as i32 {
+                    tag.v_str.as_str()
+                } else {
+                    formatted = tag_value_string(tag);
+                    formatted.as_str()
+                };
                 if tag.key.len() <= keys::MAX_INDEXED_LEN && value.len() <= keys::MAX_INDEXED_LEN {
-                    post(keys::tag_prefix(service, &tag.key, &value));
+                    keys::tag_prefix_into(&mut group, service, &tag.key, value);
+                    post(&mut group);
                 }
             }
             if catalog.insert(service.as_bytes().to_vec()) {
@@ -202,8 +221,11 @@ impl Store {
         for (bucket, span_keys) in work.span_keys {
             expiry.entry(bucket).or_default().span_keys = span_keys;
         }
-        for ((prefix, bucket), postings) in work.postings {
-            let key = keys::index_entry(&prefix, bucket, sequence);
+        for (group, postings) in work.postings {
+            let Some((prefix, bucket)) = keys::split_bucket(&group) else {
+                continue;
+            };
+            let key = keys::index_entry(prefix, bucket, sequence);
             expiry
                 .entry(bucket)
                 .or_default()
