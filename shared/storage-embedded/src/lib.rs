@@ -18,7 +18,8 @@
 //! **Deferred indexing**: a write stores its spans plus one entry of pending index work; a
 //! background indexer (every 100 ms, and before every query and sweep) merges pending work into
 //! one index entry per distinct prefix and bucket, so queries always see every acknowledged
-//! write while writes stay cheap.
+//! write while writes stay cheap. If the indexer falls 2 000 writes behind, writers apply the
+//! backlog themselves, so it stays bounded.
 //!
 //! **Durability**: each `write_spans` is one atomic batch (spans and their pending index work), handed to the operating system before
 //! `Ok` is returned: an acknowledged write survives the process being killed (`kill -9`). A

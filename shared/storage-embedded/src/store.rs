@@ -29,6 +29,8 @@ const LARGE_MEMTABLE_BYTES: u64 = 32 * 1024 * 1024;
 const SMALL_MEMTABLE_BYTES: u64 = 4 * 1024 * 1024;
 /// Pending index entries applied per indexer pass.
 const INDEX_PASS: usize = 2_000;
+/// At most this many writes wait for the indexer before writers apply pending work themselves.
+const MAX_PENDING: u64 = 2_000;
 /// A sweep pass deletes about this many keys at most, so it never stalls writers long.
 const SWEEP_KEYS: usize = 100_000;
 
@@ -41,6 +43,9 @@ pub(crate) struct Store {
     operations: Keyspace,
     dependencies: Keyspace,
     pending: Keyspace,
+    /// Pending entries written since the store opened and not yet applied (an estimate after a
+    /// reopen: leftovers from before it are not counted). Bounds the indexer's backlog.
+    pending_count: AtomicU64,
     /// One indexer at a time applies pending work.
     indexer: Mutex<()>,
     retention: Duration,
@@ -99,6 +104,7 @@ impl Store {
             operations: keyspace("operations", SMALL_MEMTABLE_BYTES)?,
             dependencies: keyspace("dependencies", SMALL_MEMTABLE_BYTES)?,
             pending: keyspace("pending", LARGE_MEMTABLE_BYTES)?,
+            pending_count: AtomicU64::new(0),
             indexer: Mutex::new(()),
             sequence: AtomicU64::new(next_open_count(&db)? << 40),
             db,
@@ -191,7 +197,13 @@ impl Store {
         }
         // The index work rides in the same atomic batch: a crash never leaves spans unindexed.
         batch.insert(&self.pending, sequence.to_be_bytes(), work.encode());
-        batch.commit().map_err(internal)
+        batch.commit().map_err(internal)?;
+        // Backpressure: when the background indexer falls this far behind, the writer applies
+        // pending work itself, so the backlog (and what a query must apply first) stays bounded.
+        if self.pending_count.fetch_add(1, Ordering::Relaxed) + 1 >= MAX_PENDING {
+            self.apply_all_pending()?;
+        }
+        Ok(())
     }
 
     /// Applies pending index work: merges up to [`INDEX_PASS`] pending entries into one index
@@ -244,6 +256,12 @@ impl Store {
             batch.remove(&self.pending, key.clone());
         }
         batch.commit().map_err(internal)?;
+        let applied_count = applied.len() as u64;
+        let _ = self
+            .pending_count
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |count| {
+                Some(count.saturating_sub(applied_count))
+            });
         Ok(applied.len())
     }
 
@@ -495,5 +513,46 @@ impl Search {
             .into_iter()
             .map(|(_, trace_id, spans)| (trace_id, spans))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spur_model::api_v2::Process;
+
+    #[test]
+    fn writers_apply_pending_work_when_the_indexer_falls_behind() {
+        let directory = std::env::temp_dir().join(format!("spur-backlog-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&directory);
+        // No background indexer runs here: only the writers' backpressure can apply the work.
+        let store = Store::open(&directory, Duration::from_secs(3600)).unwrap();
+        let span = |index: u64| Span {
+            trace_id: TraceId::new(0, index + 1).to_bytes().to_vec(),
+            span_id: 1u64.to_be_bytes().to_vec(),
+            start_time: Some(spur_model::time::timestamp_from_micros(now_micros())),
+            duration: Some(spur_model::time::duration_from_micros(1)),
+            process: Some(Process {
+                service_name: "backlog".into(),
+                tags: Vec::new(),
+            }),
+            ..Default::default()
+        };
+        for index in 0..MAX_PENDING - 1 {
+            store.write_spans(&[span(index)]).unwrap();
+        }
+        assert_eq!(
+            store.pending.iter().count() as u64,
+            MAX_PENDING - 1,
+            "below the bound"
+        );
+        store.write_spans(&[span(MAX_PENDING)]).unwrap();
+        assert_eq!(
+            store.pending.iter().count(),
+            0,
+            "the writer applied the backlog"
+        );
+        drop(store);
+        let _ = std::fs::remove_dir_all(&directory);
     }
 }
