@@ -111,8 +111,14 @@ up_server() {
   write_config
   if [[ ! -f $DIR/data/meta.properties ]]; then
     # A cluster id is 16 random bytes in URL-safe base64 without padding (what `random-uuid` prints).
-    local cluster_id
-    cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+    # Like Kafka's own Uuid.randomUuid, never start it with '-': the tool would read it as an
+    # option (seen in CI: "argument --cluster-id/-t: expected one argument").
+    local cluster_id attempt
+    for attempt in 1 2 3 4 5 6 7 8; do
+      cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+      [[ $cluster_id != -* ]] && break
+    done
+    [[ $cluster_id != -* ]] || cluster_id=A${cluster_id:1}
     spur_log "formatting the storage in $DIR/data (cluster id $cluster_id)"
     timeout 120 "$SPUR_JAVA" -Xmx256m -Dlog4j2.configurationFile="$DIR/conf/log4j2-tools.properties" \
       -cp "$CP" kafka.tools.StorageTool format -t "$cluster_id" -c "$DIR/conf/server.properties" \
