@@ -1,6 +1,5 @@
 //! Profiling driver (not a benchmark): runs one codec in a loop so `valgrind --tool=callgrind`
 //! or `perf` can attribute its cost. `cargo run --release --example profile_codecs -- <codec>`.
-#![allow(clippy::unwrap_used)]
 
 use spur_model::api_v2::Span;
 use spur_model::testing::sample_batch;
@@ -10,7 +9,7 @@ use spur_model::{kafka, thrift};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn main() {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     let codec = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "protobuf-decode".into());
@@ -34,18 +33,15 @@ fn main() {
         match codec.as_str() {
             "protobuf-decode" => {
                 for message in &messages {
-                    count += kafka::decode_protobuf(message).unwrap().tags.len();
+                    count += kafka::decode_protobuf(message)?.tags.len();
                 }
             }
             "thrift-compact" => {
-                count += thrift::decode_agent_compact(&compact)
-                    .unwrap()
-                    .batch
-                    .spans
-                    .len();
+                count += thrift::decode_agent_compact(&compact)?.batch.spans.len();
             }
-            other => panic!("unknown codec {other}"),
+            other => return Err(format!("unknown codec {other}").into()),
         }
     }
     println!("{count}");
+    Ok(())
 }

@@ -1,6 +1,5 @@
 //! Profiling driver (not a benchmark): writes N batches of B spans (~20 tags each) into a fresh
 //! store and prints spans per second. `cargo run --release --example write_rate -- 500 100`.
-#![allow(clippy::unwrap_used)]
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -13,7 +12,7 @@ use spur_storage_embedded::{EmbeddedOptions, EmbeddedStore};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn main() {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     let batches: u64 = std::env::args()
         .nth(1)
         .and_then(|n| n.parse().ok())
@@ -26,16 +25,11 @@ fn main() {
     let store = EmbeddedStore::open(EmbeddedOptions {
         directory: directory.clone(),
         retention: Duration::from_secs(72 * 3600),
-    })
-    .unwrap();
+    })?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .build()
-        .unwrap();
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_micros() as i64;
+        .build()?;
+    let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_micros() as i64;
     let began = Instant::now();
     for batch in 0..batches {
         let spans: Vec<Span> = (0..size)
@@ -68,7 +62,7 @@ fn main() {
                 }
             })
             .collect();
-        runtime.block_on(store.write_spans(spans)).unwrap();
+        runtime.block_on(store.write_spans(spans))?;
     }
     let seconds = began.elapsed().as_secs_f64();
     println!(
@@ -78,4 +72,5 @@ fn main() {
     );
     drop(store);
     let _ = std::fs::remove_dir_all(&directory);
+    Ok(())
 }

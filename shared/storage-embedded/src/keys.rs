@@ -227,11 +227,17 @@ impl ExpiryList {
     }
 }
 
-pub(crate) fn operation_key(service: &str, span_kind: &str, operation: &str) -> Vec<u8> {
-    let mut key = operations_prefix(service);
-    put_str(&mut key, span_kind);
-    put_str(&mut key, operation);
-    key
+/// Writes an operations-keyspace key into `out` (cleared first).
+pub(crate) fn operation_key_into(
+    out: &mut Vec<u8>,
+    service: &str,
+    span_kind: &str,
+    operation: &str,
+) {
+    out.clear();
+    put_str(out, service);
+    put_str(out, span_kind);
+    put_str(out, operation);
 }
 
 pub(crate) fn operations_prefix(service: &str) -> Vec<u8> {
@@ -304,7 +310,8 @@ mod tests {
             index_keys: vec![vec![], vec![3]],
         };
         assert_eq!(ExpiryList::decode(&list.encode()), Some(list));
-        let key = operation_key("svc", "server", "GET /");
+        let mut key = Vec::new();
+        operation_key_into(&mut key, "svc", "server", "GET /");
         let prefix = operations_prefix("svc");
         assert_eq!(
             operation_from_key(&key, prefix.len()),

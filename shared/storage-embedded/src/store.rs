@@ -185,12 +185,15 @@ impl Store {
                     post(&mut group);
                 }
             }
-            if catalog.insert(service.as_bytes().to_vec()) {
+            // Catalog keys are allocated once per write, not once per span.
+            if !catalog.contains(service.as_bytes()) {
+                catalog.insert(service.as_bytes().to_vec());
                 batch.insert(&self.services, service.as_bytes(), []);
             }
-            let operation_key = keys::operation_key(service, span_kind(span), &span.operation_name);
-            if catalog.insert(operation_key.clone()) {
-                batch.insert(&self.operations, operation_key, []);
+            keys::operation_key_into(&mut group, service, span_kind(span), &span.operation_name);
+            if !catalog.contains(group.as_slice()) {
+                catalog.insert(group.clone());
+                batch.insert(&self.operations, group.clone(), []);
             }
             batch.insert(&self.spans, span_key.clone(), encoded.as_slice());
             work.span_keys.entry(bucket).or_default().push(span_key);
