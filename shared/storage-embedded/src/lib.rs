@@ -15,11 +15,13 @@
 //! candidates' traces with [`spur_storage::matching`], so this store answers exactly like every
 //! other backend.
 //!
-//! **Deferred indexing**: a write stores its spans plus one entry of pending index work; a
-//! background indexer (every 100 ms, and before every query and sweep) merges pending work into
-//! one index entry per distinct prefix and bucket, so queries always see every acknowledged
-//! write while writes stay cheap. If the indexer falls 2 000 writes behind, writers apply the
-//! backlog themselves, so it stays bounded.
+//! **Deferred indexing**: a write stores its spans plus one `pending` entry listing their keys,
+//! and hands the decoded spans to the indexer in memory. A background indexer (every 100 ms, and
+//! before every query and sweep) turns the spans of many writes into one index entry per distinct
+//! prefix and bucket, so queries always see every acknowledged write while writers store each
+//! span once and no index data. After a crash, pending entries left behind are indexed from the
+//! stored spans. If 20,000 written spans wait for the indexer, writers apply the backlog
+//! themselves, so it stays bounded.
 //!
 //! **Durability**: each `write_spans` is one atomic batch (spans and their pending index work), handed to the operating system before
 //! `Ok` is returned: an acknowledged write survives the process being killed (`kill -9`). A
@@ -34,7 +36,8 @@
 //! **Memory**: bounded by fjall's block cache (64 MiB) and memtables: 32 MiB for spans and for
 //! the index, 4 MiB for each small keyspace. Sealed memtables wait for a flush and fjall stalls
 //! writers at 4 waiting per keyspace, so the ceiling is about five times those sizes (~350 MiB)
-//! under a sustained write burst, plus what a query holds (the traces it returns).
+//! under a sustained write burst, plus the spans waiting for the indexer (at most 20,000, about
+//! 60 MiB) and what a query holds (the traces it returns).
 
 mod keys;
 mod pending;
@@ -121,7 +124,7 @@ impl Drop for EmbeddedStore {
 #[async_trait]
 impl SpanWriter for EmbeddedStore {
     async fn write_spans(&self, spans: Vec<Span>) -> Result<(), StorageError> {
-        self.blocking(move |store| store.write_spans(&spans)).await
+        self.blocking(move |store| store.write_spans(spans)).await
     }
 }
 

@@ -1,119 +1,121 @@
-//! Index work not yet applied: each write stores, in the same atomic batch as its spans, the
-//! postings and expiry entries its spans need (one `pending` entry); an indexer later merges many
-//! pending entries into few index entries. Merging a second of writes turns thousands of small
-//! postings into one entry per distinct index prefix, which is what makes writes cheap.
+//! Index work not yet applied. Each write stores, in the same atomic batch as its spans, one
+//! `pending` entry listing the keys of the spans it wrote ([`keys::SPAN_KEY_LEN`] bytes each).
+//! The indexer later reads those spans back and merges the postings of many writes into one index
+//! entry per distinct index prefix and bucket. Writers thus store each span once and no index
+//! data at all; merging a second of writes turns thousands of postings into few entries.
 
 use rustc_hash::FxHashMap;
+use spur_model::api_v2::{Span, ValueType};
+use spur_storage::matching::{
+    duration_micros, searchable_tags, service_name, start_micros, tag_value_string,
+};
+
+use crate::keys;
+
+/// The keys listed in a pending entry's value.
+pub(crate) fn span_keys(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+    value.chunks_exact(keys::SPAN_KEY_LEN)
+}
 
 /// Postings per posting group (index prefix followed by bucket, see `keys::push_bucket`) and
-/// span keys per bucket.
-#[derive(Debug, Default, PartialEq)]
+/// span keys per bucket, gathered from many writes' spans.
+#[derive(Debug, Default)]
 pub(crate) struct IndexWork {
     pub postings: FxHashMap<Vec<u8>, Vec<u8>>,
     pub span_keys: FxHashMap<i64, Vec<Vec<u8>>>,
+    /// Reused buffer for posting group keys.
+    group: Vec<u8>,
 }
 
 impl IndexWork {
-    pub(crate) fn merge(&mut self, other: IndexWork) {
-        for (key, postings) in other.postings {
-            self.postings
-                .entry(key)
-                .or_default()
-                .extend_from_slice(&postings);
-        }
-        for (bucket, keys) in other.span_keys {
-            self.span_keys.entry(bucket).or_default().extend(keys);
-        }
-    }
-
-    pub(crate) fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(4096);
-        put_u32(&mut out, self.postings.len());
-        for (group, postings) in &self.postings {
-            put_bytes(&mut out, group);
-            put_bytes(&mut out, postings);
-        }
-        put_u32(&mut out, self.span_keys.len());
-        for (bucket, keys) in &self.span_keys {
-            out.extend_from_slice(&bucket.to_be_bytes());
-            put_u32(&mut out, keys.len());
-            for key in keys {
-                put_bytes(&mut out, key);
+    /// Adds one stored span: a posting under its service, its operation and each searchable tag
+    /// (span tags, process tags, log fields), and its key under its bucket for expiry.
+    pub(crate) fn add_span(&mut self, span_key: &[u8], span: &Span) {
+        let start = start_micros(span);
+        let bucket = keys::bucket_of(start);
+        let service = service_name(span);
+        let posting = keys::Posting {
+            start,
+            duration: duration_micros(span),
+            trace_id: span_key
+                .get(..keys::TRACE_ID_LEN)
+                .and_then(|id| id.try_into().ok())
+                .unwrap_or_default(),
+        };
+        let mut group = std::mem::take(&mut self.group);
+        keys::service_prefix_into(&mut group, service);
+        self.post(&mut group, bucket, &posting);
+        keys::operation_prefix_into(&mut group, service, &span.operation_name);
+        self.post(&mut group, bucket, &posting);
+        for tag in searchable_tags(span) {
+            let formatted;
+            let value = if tag.v_type == ValueType::String as i32 {
+                tag.v_str.as_str()
+            } else {
+                formatted = tag_value_string(tag);
+                formatted.as_str()
+            };
+            if tag.key.len() <= keys::MAX_INDEXED_LEN && value.len() <= keys::MAX_INDEXED_LEN {
+                keys::tag_prefix_into(&mut group, service, &tag.key, value);
+                self.post(&mut group, bucket, &posting);
             }
         }
-        out
+        self.group = group;
+        self.span_keys
+            .entry(bucket)
+            .or_default()
+            .push(span_key.to_vec());
     }
 
-    pub(crate) fn decode(bytes: &[u8]) -> Option<IndexWork> {
-        let mut reader = Reader { bytes };
-        let mut work = IndexWork::default();
-        for _ in 0..reader.u32()? {
-            let group = reader.bytes()?.to_vec();
-            let postings = reader.bytes()?.to_vec();
-            work.postings.insert(group, postings);
-        }
-        for _ in 0..reader.u32()? {
-            let bucket = reader.i64()?;
-            let mut keys = Vec::new();
-            for _ in 0..reader.u32()? {
-                keys.push(reader.bytes()?.to_vec());
+    /// Appends a posting to the group `prefix` + `bucket`; the group key is allocated only when
+    /// first seen.
+    fn post(&mut self, prefix: &mut Vec<u8>, bucket: i64, posting: &keys::Posting) {
+        keys::push_bucket(prefix, bucket);
+        match self.postings.get_mut(prefix.as_slice()) {
+            Some(postings) => keys::push_posting(postings, posting),
+            None => {
+                let mut postings = Vec::with_capacity(keys::POSTING_LEN * 4);
+                keys::push_posting(&mut postings, posting);
+                self.postings.insert(prefix.clone(), postings);
             }
-            work.span_keys.insert(bucket, keys);
         }
-        Some(work)
-    }
-}
-
-fn put_u32(out: &mut Vec<u8>, value: usize) {
-    out.extend_from_slice(&(value as u32).to_be_bytes());
-}
-
-fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
-    put_u32(out, bytes.len());
-    out.extend_from_slice(bytes);
-}
-
-struct Reader<'a> {
-    bytes: &'a [u8],
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, count: usize) -> Option<&'a [u8]> {
-        let taken = self.bytes.get(..count)?;
-        self.bytes = self.bytes.get(count..)?;
-        Some(taken)
-    }
-
-    fn u32(&mut self) -> Option<usize> {
-        Some(u32::from_be_bytes(self.take(4)?.try_into().ok()?) as usize)
-    }
-
-    fn i64(&mut self) -> Option<i64> {
-        Some(i64::from_be_bytes(self.take(8)?.try_into().ok()?))
-    }
-
-    fn bytes(&mut self) -> Option<&'a [u8]> {
-        let length = self.u32()?;
-        self.take(length)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use spur_model::TraceId;
+    use spur_model::api_v2::{KeyValue, Process};
 
     #[test]
-    fn work_round_trips_and_merges() {
+    fn a_span_posts_under_service_operation_and_each_tag() {
+        let span = Span {
+            trace_id: TraceId::new(0, 9).to_bytes().to_vec(),
+            span_id: 1u64.to_be_bytes().to_vec(),
+            operation_name: "GET".into(),
+            start_time: Some(spur_model::time::timestamp_from_micros(2_500_000)),
+            duration: Some(spur_model::time::duration_from_micros(7)),
+            tags: vec![KeyValue::int64("http.status_code", 200)],
+            process: Some(Process {
+                service_name: "svc".into(),
+                tags: vec![KeyValue::string("host", "a")],
+            }),
+            ..Default::default()
+        };
+        let key = keys::span_key(&TraceId::new(0, 9).to_bytes(), 2_500_000, 1, 0);
         let mut work = IndexWork::default();
-        work.postings.insert(vec![1, 2, 7], vec![9; 32]);
-        work.span_keys.insert(7, vec![vec![3; 40]]);
-        let decoded = IndexWork::decode(&work.encode()).unwrap();
-        assert_eq!(decoded, work);
-        let mut merged = IndexWork::default();
-        merged.merge(decoded);
-        merged.merge(IndexWork::decode(&work.encode()).unwrap());
-        assert_eq!(merged.postings[&vec![1, 2, 7]].len(), 64);
-        assert_eq!(merged.span_keys[&7].len(), 2);
-        assert_eq!(IndexWork::decode(&[0, 0, 0, 5]), None);
+        work.add_span(&key, &span);
+        work.add_span(&key, &span);
+        let mut expected = keys::tag_prefix("svc", "http.status_code", "200");
+        keys::push_bucket(&mut expected, 2_000_000);
+        let postings: Vec<_> = keys::postings(&work.postings[&expected]).collect();
+        assert_eq!(postings.len(), 2);
+        assert_eq!(postings[0].duration, 7);
+        assert_eq!(postings[0].trace_id, TraceId::new(0, 9).to_bytes());
+        // service, operation, one span tag, one process tag
+        assert_eq!(work.postings.len(), 4);
+        assert_eq!(work.span_keys[&2_000_000].len(), 2);
+        assert_eq!(span_keys(&[key.clone(), key].concat()).count(), 2);
     }
 }
