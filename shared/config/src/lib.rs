@@ -1,0 +1,1 @@
+//! spur-config (being built).

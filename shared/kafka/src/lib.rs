@@ -1,0 +1,1 @@
+//! spur-kafka (being built).

@@ -1,0 +1,1 @@
+//! spur-sampling (being built).

@@ -1,0 +1,1 @@
+//! spur-telemetry (being built).
