@@ -1,9 +1,19 @@
-//! spur-collector: receivers (Jaeger gRPC/HTTP, Zipkin, OTLP), bounded pipeline, Kafka and storage writers.
+//! spur-collector: receives spans in every common format, sanitizes them, and writes them to
+//! Kafka (for the ingester) or straight to a storage backend, refusing what it cannot take
+//! with backpressure instead of growing memory.
 //!
-//! Skeleton: the service is built by its own issue. Until then [`run`] reports that it is not
-//! available, so nobody mistakes this binary for a working one.
+//! - [`config`]: settings (Jaeger's flag and environment names) and the typed configuration;
+//! - [`receivers`]: one module per protocol and port;
+//! - [`pipeline`]: the bounded queue, workers and writer every receiver shares;
+//! - [`sanitize`]: what is done to each span; [`metrics`]: every metric's name;
+//! - [`server`]: binding the ports, serving them, and shutting down in order.
 
-/// Runs the service until shutdown. Not yet implemented: always returns an error.
-pub fn run() -> anyhow::Result<()> {
-    anyhow::bail!("spur-collector is not implemented yet")
-}
+pub mod config;
+pub mod metrics;
+pub mod pipeline;
+pub mod receivers;
+pub mod sanitize;
+pub mod server;
+
+pub use config::{CollectorConfig, SETTINGS};
+pub use server::{Listeners, run};

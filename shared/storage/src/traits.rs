@@ -54,6 +54,14 @@ pub trait SpanWriter: Send + Sync {
             .collect();
         self.write_spans(spans).await
     }
+
+    /// Delivers what the writer still buffers (e.g. a Kafka producer's queue), waiting at most
+    /// `timeout`, and returns how many spans could not be delivered. Called at shutdown.
+    /// Writers whose `Ok` already means durable buffer nothing and return `Ok(0)` at once.
+    async fn flush(&self, timeout: std::time::Duration) -> Result<u64, StorageError> {
+        let _ = timeout;
+        Ok(0)
+    }
 }
 
 /// Reads traces, services and operations.
