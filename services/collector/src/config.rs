@@ -10,22 +10,86 @@ use spur_model::api_v2::KeyValue;
 
 /// Every setting the collector reads besides the storage backend's.
 pub const SETTINGS: &[Setting] = &[
-    Setting::new("collector.grpc-server.host-port", ":14250", "Jaeger gRPC (PostSpans, sampling) address; empty disables"),
-    Setting::new("collector.grpc-server.max-message-size", "4194304", "largest gRPC message accepted on 14250 and 4317, bytes"),
-    Setting::new("collector.http-server.host-port", ":14268", "Jaeger thrift-over-HTTP and sampling address; empty disables"),
-    Setting::new("collector.zipkin.host-port", ":9411", "Zipkin v1/v2 address; empty disables (Jaeger's default is disabled)"),
-    Setting::new("collector.otlp.enabled", "true", "serve OTLP on the two addresses below"),
-    Setting::new("collector.otlp.grpc.host-port", ":4317", "OTLP/gRPC address; empty disables"),
-    Setting::new("collector.otlp.http.host-port", ":4318", "OTLP/HTTP address; empty disables"),
-    Setting::new("collector.http.max-body-bytes", "10485760", "largest HTTP body accepted (after decompression), bytes"),
-    Setting::new("collector.max-spans-per-request", "100000", "requests with more spans are refused"),
-    Setting::new("collector.queue-size", "2000", "spans that may wait for a worker before requests are refused (backpressure)"),
-    Setting::new("collector.num-workers", "50", "spans batches written concurrently"),
-    Setting::new("collector.tags", "", "k=v,k2=v2 tags added to every span's process"),
-    Setting::new("collector.shutdown-timeout", "10s", "how long SIGTERM waits for queued spans and the Kafka producer"),
-    Setting::new("admin.http.host-port", ":14269", "admin address: / health, /ready, /metrics"),
-    Setting::new("sampling.strategies-file", "", "Jaeger sampling strategies file (JSON); empty: probabilistic 0.001 for all"),
-    Setting::new("sampling.strategies-reload-interval", "0s", "how often the strategies file is re-read; 0 never"),
+    Setting::new(
+        "collector.grpc-server.host-port",
+        ":14250",
+        "Jaeger gRPC (PostSpans, sampling) address; empty disables",
+    ),
+    Setting::new(
+        "collector.grpc-server.max-message-size",
+        "4194304",
+        "largest gRPC message accepted on 14250 and 4317, bytes",
+    ),
+    Setting::new(
+        "collector.http-server.host-port",
+        ":14268",
+        "Jaeger thrift-over-HTTP and sampling address; empty disables",
+    ),
+    Setting::new(
+        "collector.zipkin.host-port",
+        ":9411",
+        "Zipkin v1/v2 address; empty disables (Jaeger's default is disabled)",
+    ),
+    Setting::new(
+        "collector.otlp.enabled",
+        "true",
+        "serve OTLP on the two addresses below",
+    ),
+    Setting::new(
+        "collector.otlp.grpc.host-port",
+        ":4317",
+        "OTLP/gRPC address; empty disables",
+    ),
+    Setting::new(
+        "collector.otlp.http.host-port",
+        ":4318",
+        "OTLP/HTTP address; empty disables",
+    ),
+    Setting::new(
+        "collector.http.max-body-bytes",
+        "10485760",
+        "largest HTTP body accepted (after decompression), bytes",
+    ),
+    Setting::new(
+        "collector.max-spans-per-request",
+        "100000",
+        "requests with more spans are refused",
+    ),
+    Setting::new(
+        "collector.queue-size",
+        "2000",
+        "spans that may wait for a worker before requests are refused (backpressure)",
+    ),
+    Setting::new(
+        "collector.num-workers",
+        "50",
+        "spans batches written concurrently",
+    ),
+    Setting::new(
+        "collector.tags",
+        "",
+        "k=v,k2=v2 tags added to every span's process",
+    ),
+    Setting::new(
+        "collector.shutdown-timeout",
+        "10s",
+        "how long SIGTERM waits for queued spans and the Kafka producer",
+    ),
+    Setting::new(
+        "admin.http.host-port",
+        ":14269",
+        "admin address: / health, /ready, /metrics",
+    ),
+    Setting::new(
+        "sampling.strategies-file",
+        "",
+        "Jaeger sampling strategies file (JSON); empty: probabilistic 0.001 for all",
+    ),
+    Setting::new(
+        "sampling.strategies-reload-interval",
+        "0s",
+        "how often the strategies file is re-read; 0 never",
+    ),
 ];
 
 /// The collector's configuration, read from [`Settings`].
@@ -60,9 +124,8 @@ impl CollectorConfig {
         let otlp_enabled = settings
             .parse::<bool>("collector.otlp.enabled", problems)
             .unwrap_or(true);
-        let otlp = |key: &str, problems: &mut Problems| {
-            address(key, problems).filter(|_| otlp_enabled)
-        };
+        let otlp =
+            |key: &str, problems: &mut Problems| address(key, problems).filter(|_| otlp_enabled);
         let positive = |key: &str, problems: &mut Problems| -> usize {
             match settings.parse::<usize>(key, problems) {
                 Some(0) => {
@@ -144,7 +207,10 @@ mod tests {
         assert_eq!(parse_host_port("").unwrap(), None);
         assert!(parse_host_port("nope").is_err());
         let tags = parse_tags("a=b, c = d").unwrap();
-        assert_eq!(tags, vec![KeyValue::string("a", "b"), KeyValue::string("c", "d")]);
+        assert_eq!(
+            tags,
+            vec![KeyValue::string("a", "b"), KeyValue::string("c", "d")]
+        );
         assert!(parse_tags("a").is_err());
     }
 }

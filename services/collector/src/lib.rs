@@ -6,12 +6,14 @@
 //! - [`receivers`]: one module per protocol and port;
 //! - [`pipeline`]: the bounded queue, workers and writer every receiver shares;
 //! - [`sanitize`]: what is done to each span; [`metrics`]: every metric's name;
+//! - [`sampling`]: Jaeger's strategies file served over HTTP and gRPC;
 //! - [`server`]: binding the ports, serving them, and shutting down in order.
 
 pub mod config;
 pub mod metrics;
 pub mod pipeline;
 pub mod receivers;
+pub mod sampling;
 pub mod sanitize;
 pub mod server;
 

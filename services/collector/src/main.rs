@@ -39,7 +39,12 @@ fn main() -> ExitCode {
     let storage = match storage {
         Ok(storage) => Some(storage),
         Err(error) => {
-            problems.extend(error.problems.into_iter().map(|p| (p.key.to_owned(), p.message)));
+            problems.extend(
+                error
+                    .problems
+                    .into_iter()
+                    .map(|p| (p.key.to_owned(), p.message)),
+            );
             None
         }
     };
@@ -76,7 +81,7 @@ async fn serve(config: CollectorConfig, storage: StorageConfig) -> anyhow::Resul
         "storage"
     };
     let built = spur_storage_factory::build(&storage).await?;
-    let sampling = spur_sampling::StrategyStore::open(
+    let sampling = spur_collector::sampling::StrategyStore::open(
         config.strategies_file.as_deref(),
         config.strategies_reload,
     )

@@ -145,12 +145,19 @@ impl Pipeline {
         let started = Instant::now();
         metrics::histogram!(names::IN_QUEUE_LATENCY).record(started - queued_at);
         metrics::gauge!(names::BATCH_SIZE).set(count as f64);
-        let mut spans = Vec::with_capacity(count);
-        for batch in batches {
-            inner.options.sanitizer.sanitize_batch(batch, format, &mut spans);
+        let mut batches = batches;
+        for batch in &mut batches {
+            inner.options.sanitizer.sanitize_batch(batch, format);
         }
-        let saved = self.saved_counts(&spans);
-        let result = inner.writer.write_spans(spans).await;
+        let saved = self.saved_counts(&batches);
+        // Batch by batch: a writer can then share each batch's process among its spans.
+        let mut result = Ok(());
+        for batch in batches {
+            result = inner.writer.write_batch(batch).await;
+            if result.is_err() {
+                break;
+            }
+        }
         let elapsed = started.elapsed();
         metrics::histogram!(names::SAVE_LATENCY).record(elapsed);
         metrics::counter!(names::WORKER_BUSY).increment(elapsed.as_micros() as u64);
@@ -202,7 +209,10 @@ impl Pipeline {
                     .map(|process| process.service_name.as_str())
                     .unwrap_or(batch_service);
                 let debug = span.flags & 2 != 0;
-                match groups.iter_mut().find(|(s, d, _)| *s == service && *d == debug) {
+                match groups
+                    .iter_mut()
+                    .find(|(s, d, _)| *s == service && *d == debug)
+                {
                     Some(group) => group.2 += 1,
                     None => groups.push((service, debug, 1)),
                 }
@@ -224,24 +234,32 @@ impl Pipeline {
         }
     }
 
-    fn saved_counts(&self, spans: &[Span]) -> Vec<((String, &'static str), u64)> {
+    fn saved_counts(&self, batches: &[Batch]) -> Vec<((String, &'static str), u64)> {
         let mut groups: Vec<(&str, bool, u64)> = Vec::new();
-        for span in spans {
-            let service = span
-                .process
-                .as_ref()
-                .map(|process| process.service_name.as_str())
-                .unwrap_or("");
-            let debug = span.flags & 2 != 0;
-            match groups.iter_mut().find(|(s, d, _)| *s == service && *d == debug) {
-                Some(group) => group.2 += 1,
-                None => groups.push((service, debug, 1)),
+        for batch in batches {
+            let batch_service = service_of(batch.process.as_ref());
+            for span in &batch.spans {
+                let service = span
+                    .process
+                    .as_ref()
+                    .map_or(batch_service, |process| process.service_name.as_str());
+                let debug = span.flags & 2 != 0;
+                match groups
+                    .iter_mut()
+                    .find(|(s, d, _)| *s == service && *d == debug)
+                {
+                    Some(group) => group.2 += 1,
+                    None => groups.push((service, debug, 1)),
+                }
             }
         }
         groups
             .into_iter()
             .map(|(service, debug, count)| {
-                ((self.inner.services.label(service), debug_label(debug)), count)
+                (
+                    (self.inner.services.label(service), debug_label(debug)),
+                    count,
+                )
             })
             .collect()
     }
@@ -282,11 +300,14 @@ impl Pipeline {
     }
 }
 
+fn service_of(process: Option<&spur_model::api_v2::Process>) -> &str {
+    process.map_or("", |process| process.service_name.as_str())
+}
+
 fn is_root(span: &Span) -> bool {
-    !span
-        .references
-        .iter()
-        .any(|reference| reference.ref_type == SpanRefType::ChildOf as i32 && reference.trace_id == span.trace_id)
+    !span.references.iter().any(|reference| {
+        reference.ref_type == SpanRefType::ChildOf as i32 && reference.trace_id == span.trace_id
+    })
 }
 
 /// The `sampler_type` label of a root span, from its `sampler.type` tag.

@@ -61,22 +61,37 @@ impl Sanitizer {
         Sanitizer { collector_tags }
     }
 
-    /// The batch's spans, each with its sanitized process, appended to `out`.
-    pub fn sanitize_batch(&self, batch: Batch, format: Format, out: &mut Vec<Span>) {
-        let Batch { spans, process } = batch;
-        let process = process.map(|process| self.sanitize_process(process));
-        out.reserve(spans.len());
-        for mut span in spans {
-            span.process = match span.process.take() {
-                Some(own) => Some(self.sanitize_process(own)),
-                None => Some(process.clone().unwrap_or_else(|| Process {
-                    service_name: NULL_PROCESS_SERVICE.to_owned(),
-                    tags: self.collector_tags.clone(),
-                })),
-            };
+    /// Sanitizes a batch in place: its process (a missing one becomes
+    /// `null-process-and-service-name`), the processes of spans that carry their own, and the
+    /// format tag on every span. Spans without a process keep using the batch's.
+    pub fn sanitize_batch(&self, batch: &mut Batch, format: Format) {
+        let process = batch.process.take().unwrap_or_else(|| Process {
+            service_name: NULL_PROCESS_SERVICE.to_owned(),
+            tags: Vec::new(),
+        });
+        batch.process = Some(self.sanitize_process(process));
+        for span in &mut batch.spans {
+            if let Some(own) = span.process.take() {
+                span.process = Some(self.sanitize_process(own));
+            }
             span.tags.push(KeyValue::string(FORMAT_TAG, format.label()));
-            out.push(span);
         }
+    }
+
+    /// The batch's spans after [`sanitize_batch`](Self::sanitize_batch), each carrying its
+    /// process: what a storage writer stores.
+    pub fn sanitized_spans(&self, mut batch: Batch, format: Format) -> Vec<Span> {
+        self.sanitize_batch(&mut batch, format);
+        let Batch { spans, process } = batch;
+        spans
+            .into_iter()
+            .map(|mut span| {
+                if span.process.is_none() {
+                    span.process.clone_from(&process);
+                }
+                span
+            })
+            .collect()
     }
 
     fn sanitize_process(&self, mut process: Process) -> Process {
@@ -109,7 +124,10 @@ mod tests {
 
     #[test]
     fn processes_are_named_tagged_and_spans_get_their_format() {
-        let sanitizer = Sanitizer::new(vec![KeyValue::string("dc", "eu"), KeyValue::string("a", "1")]);
+        let sanitizer = Sanitizer::new(vec![
+            KeyValue::string("dc", "eu"),
+            KeyValue::string("a", "1"),
+        ]);
         let batch = Batch {
             spans: vec![
                 span(None),
@@ -123,26 +141,33 @@ mod tests {
                 tags: vec![KeyValue::string("z", "last")],
             }),
         };
-        let mut out = Vec::new();
-        sanitizer.sanitize_batch(batch, Format::Zipkin, &mut out);
+        let out = sanitizer.sanitized_spans(batch, Format::Zipkin);
         let first = out[0].process.as_ref().unwrap();
         assert_eq!(first.service_name, "svc");
         let keys: Vec<&str> = first.tags.iter().map(|t| t.key.as_str()).collect();
         assert_eq!(keys, ["a", "dc", "z"]);
         let second = out[1].process.as_ref().unwrap();
         assert_eq!(second.service_name, EMPTY_SERVICE);
-        assert_eq!(second.tags.len(), 2, "identical collector tag not added twice");
-        assert_eq!(out[0].tags.last(), Some(&KeyValue::string(FORMAT_TAG, "zipkin")));
+        assert_eq!(
+            second.tags.len(),
+            2,
+            "identical collector tag not added twice"
+        );
+        assert_eq!(
+            out[0].tags.last(),
+            Some(&KeyValue::string(FORMAT_TAG, "zipkin"))
+        );
 
-        let mut out = Vec::new();
-        Sanitizer::default().sanitize_batch(
+        let out = Sanitizer::default().sanitized_spans(
             Batch {
                 spans: vec![span(None)],
                 process: None,
             },
             Format::Proto,
-            &mut out,
         );
-        assert_eq!(out[0].process.as_ref().unwrap().service_name, NULL_PROCESS_SERVICE);
+        assert_eq!(
+            out[0].process.as_ref().unwrap().service_name,
+            NULL_PROCESS_SERVICE
+        );
     }
 }

@@ -35,7 +35,10 @@ pub struct Listeners {
 impl Listeners {
     /// Binds every address the configuration enables.
     pub async fn bind(config: &CollectorConfig) -> anyhow::Result<Listeners> {
-        async fn bind(address: Option<SocketAddr>, what: &str) -> anyhow::Result<Option<TcpListener>> {
+        async fn bind(
+            address: Option<SocketAddr>,
+            what: &str,
+        ) -> anyhow::Result<Option<TcpListener>> {
             match address {
                 None => Ok(None),
                 Some(address) => TcpListener::bind(address)
@@ -69,7 +72,7 @@ pub struct Services {
     pub writer_name: &'static str,
     pub health: Health,
     pub metrics: PrometheusHandle,
-    pub sampling: spur_sampling::StrategyStore,
+    pub sampling: crate::sampling::StrategyStore,
 }
 
 /// Serves until `shutdown` is cancelled, then shuts down in phases.
@@ -98,16 +101,24 @@ pub async fn run(
     if let Some(listener) = listeners.grpc {
         let (health_reporter, health_service) = tonic_health::server::health_reporter();
         health_reporter
-            .set_serving::<spur_model::api_v2::collector_service_server::CollectorServiceServer<receivers::jaeger_grpc::Receiver>>()
+            .set_serving::<spur_model::api_v2::collector_service_server::CollectorServiceServer<
+                receivers::jaeger_grpc::Receiver,
+            >>()
             .await;
         let router = tonic::transport::Server::builder()
             .add_service(health_service)
-            .add_service(receivers::jaeger_grpc::service(pipeline.clone(), max_message))
-            .add_service(spur_sampling::grpc_service(context.sampling.clone()));
+            .add_service(receivers::jaeger_grpc::service(
+                pipeline.clone(),
+                max_message,
+            ))
+            .add_service(crate::sampling::grpc_service(context.sampling.clone()));
         let stop = receivers_stop.clone();
         servers.spawn(async move {
             router
-                .serve_with_incoming_shutdown(tonic::transport::server::TcpIncoming::from(listener), stop.cancelled_owned())
+                .serve_with_incoming_shutdown(
+                    tonic::transport::server::TcpIncoming::from(listener),
+                    stop.cancelled_owned(),
+                )
                 .await
                 .context("Jaeger gRPC server (14250)")
         });
@@ -118,7 +129,10 @@ pub async fn run(
         let stop = receivers_stop.clone();
         servers.spawn(async move {
             router
-                .serve_with_incoming_shutdown(tonic::transport::server::TcpIncoming::from(listener), stop.cancelled_owned())
+                .serve_with_incoming_shutdown(
+                    tonic::transport::server::TcpIncoming::from(listener),
+                    stop.cancelled_owned(),
+                )
                 .await
                 .context("OTLP gRPC server (4317)")
         });
@@ -127,7 +141,7 @@ pub async fn run(
         (
             listeners.http,
             receivers::jaeger_http::router(pipeline.clone(), max_body)
-                .merge(spur_sampling::http_router(context.sampling.clone(), "jaeger_collector")),
+                .merge(crate::sampling::http_router(context.sampling.clone())),
             "Jaeger HTTP server (14268)",
         ),
         (
@@ -153,7 +167,11 @@ pub async fn run(
     }
     let mut admin = JoinSet::new();
     if let Some(listener) = listeners.admin {
-        let router = spur_telemetry::admin::router(context.health.clone(), context.metrics.clone(), "collector");
+        let router = spur_telemetry::admin::router(
+            context.health.clone(),
+            context.metrics.clone(),
+            "collector",
+        );
         let stop = admin_stop.clone();
         admin.spawn(async move {
             spur_telemetry::admin::serve(listener, router, stop)

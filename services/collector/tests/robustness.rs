@@ -22,15 +22,45 @@ async fn malformed_bodies_get_400_and_are_counted_while_good_ones_pass() {
     let client = reqwest::Client::new();
     let garbage = b"\x0b\xff\xff\xff\xffnot a payload".to_vec();
     let cases = [
-        (collector.http, "/api/traces", "application/x-thrift", "jaeger"),
-        (collector.zipkin, "/api/v2/spans", "application/json", "zipkin"),
-        (collector.zipkin, "/api/v2/spans", "application/x-protobuf", "zipkin"),
-        (collector.zipkin, "/api/v1/spans", "application/json", "zipkin"),
-        (collector.otlp_http, "/v1/traces", "application/x-protobuf", "otlp"),
-        (collector.otlp_http, "/v1/traces", "application/json", "otlp"),
+        (
+            collector.http,
+            "/api/traces",
+            "application/x-thrift",
+            "jaeger",
+        ),
+        (
+            collector.zipkin,
+            "/api/v2/spans",
+            "application/json",
+            "zipkin",
+        ),
+        (
+            collector.zipkin,
+            "/api/v2/spans",
+            "application/x-protobuf",
+            "zipkin",
+        ),
+        (
+            collector.zipkin,
+            "/api/v1/spans",
+            "application/json",
+            "zipkin",
+        ),
+        (
+            collector.otlp_http,
+            "/v1/traces",
+            "application/x-protobuf",
+            "otlp",
+        ),
+        (
+            collector.otlp_http,
+            "/v1/traces",
+            "application/json",
+            "otlp",
+        ),
     ];
     let before = collector.metrics().await;
-    for (address, path, content_type, format) in cases {
+    for (address, path, content_type, _format) in cases {
         let response = client
             .post(collector.url(address, path))
             .header("Content-Type", content_type)
@@ -42,11 +72,17 @@ async fn malformed_bodies_get_400_and_are_counted_while_good_ones_pass() {
     }
     let after = collector.metrics().await;
     for format in ["jaeger", "zipkin", "otlp"] {
-        let labels = [format!("format=\"{format}\""), "result=\"malformed\"".to_owned()];
+        let labels = [
+            format!("format=\"{format}\""),
+            "result=\"malformed\"".to_owned(),
+        ];
         let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
         let counted = metric_value(&after, "spur_collector_requests_total", &labels)
             - metric_value(&before, "spur_collector_requests_total", &labels);
-        assert!(counted >= 1.0, "{format} malformed requests not counted:\n{after}");
+        assert!(
+            counted >= 1.0,
+            "{format} malformed requests not counted:\n{after}"
+        );
     }
     // A wrong content type is refused with Jaeger's message; a broken gzip stream is a 400.
     let response = client
@@ -57,7 +93,13 @@ async fn malformed_bodies_get_400_and_are_counted_while_good_ones_pass() {
         .await
         .unwrap();
     assert_eq!(response.status(), 400);
-    assert!(response.text().await.unwrap().contains("Unsupported content type"));
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Unsupported content type")
+    );
     let response = client
         .post(collector.url(collector.zipkin, "/api/v2/spans"))
         .header("Content-Type", "application/json")
@@ -106,7 +148,11 @@ async fn oversized_bodies_and_requests_are_refused() {
     assert_eq!(status.code(), tonic::Code::InvalidArgument);
     let metrics = collector.metrics().await;
     assert!(
-        metric_value(&metrics, "spur_collector_spans_refused_total", &["reason=\"too_many_spans\""]) >= 11.0,
+        metric_value(
+            &metrics,
+            "spur_collector_spans_refused_total",
+            &["reason=\"too_many_spans\""]
+        ) >= 11.0,
         "{metrics}"
     );
     collector.stop().await;
@@ -129,7 +175,9 @@ async fn a_full_queue_answers_with_backpressure_and_counts_the_refused_spans() {
         let batch = first_batch.clone();
         async move {
             let mut client = CollectorServiceClient::connect(url).await.unwrap();
-            client.post_spans(PostSpansRequest { batch: Some(batch) }).await
+            client
+                .post_spans(PostSpansRequest { batch: Some(batch) })
+                .await
         }
     });
     for _ in 0..500 {
@@ -159,14 +207,24 @@ async fn a_full_queue_answers_with_backpressure_and_counts_the_refused_spans() {
     assert_eq!(response.headers()["retry-after"], "1");
     let after = collector.metrics().await;
     let refused = |metrics: &str| {
-        metric_value(metrics, "spur_collector_spans_refused_total", &["reason=\"queue_full\""])
+        metric_value(
+            metrics,
+            "spur_collector_spans_refused_total",
+            &["reason=\"queue_full\""],
+        )
     };
     assert_eq!(refused(&after) - refused(&before), 160.0, "{after}");
     // Opening the gate lets the first request finish: nothing accepted was lost.
     gated.open();
     first.await.unwrap().unwrap();
     let trace_id = first_batch.spans[0].trace_id().unwrap();
-    assert!(store.get_trace(GetTraceQuery::new(trace_id)).await.unwrap().is_some());
+    assert!(
+        store
+            .get_trace(GetTraceQuery::new(trace_id))
+            .await
+            .unwrap()
+            .is_some()
+    );
     collector.stop().await;
 }
 
@@ -185,7 +243,9 @@ async fn shutdown_writes_every_accepted_span() {
         let url = url.clone();
         requests.push(tokio::spawn(async move {
             let mut client = CollectorServiceClient::connect(url).await.unwrap();
-            client.post_spans(PostSpansRequest { batch: Some(batch) }).await
+            client
+                .post_spans(PostSpansRequest { batch: Some(batch) })
+                .await
         }));
     }
     for _ in 0..500 {

@@ -8,10 +8,14 @@ use std::time::Instant;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
+/// When the service became ready: wall-clock time for `upSince`, a monotonic instant for
+/// `uptime`.
+type ReadySince = Option<(DateTime<Utc>, Instant)>;
+
 /// Shared, cheap to clone.
 #[derive(Debug, Clone, Default)]
 pub struct Health {
-    state: Arc<RwLock<Option<(DateTime<Utc>, Instant)>>>,
+    state: Arc<RwLock<ReadySince>>,
 }
 
 impl Health {

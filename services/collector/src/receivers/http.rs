@@ -100,7 +100,11 @@ fn is_length_limit(error: &axum::Error) -> bool {
 
 /// Reads a request body, answering 413 when it is over the limit and 400 when it cannot be
 /// read (e.g. a broken gzip stream).
-pub async fn read_body(body: axum::body::Body, format: Format, limit: usize) -> Result<bytes::Bytes, Response> {
+pub async fn read_body(
+    body: axum::body::Body,
+    format: Format,
+    limit: usize,
+) -> Result<bytes::Bytes, Response> {
     match axum::body::to_bytes(body, limit).await {
         Ok(bytes) => {
             metrics::histogram!(names::REQUEST_SIZE, "format" => format.label(), "transport" => "http")
@@ -109,9 +113,15 @@ pub async fn read_body(body: axum::body::Body, format: Format, limit: usize) -> 
         }
         Err(error) => {
             if is_length_limit(&error) {
-                Err(too_large(format, format!("request body over {limit} bytes")))
+                Err(too_large(
+                    format,
+                    format!("request body over {limit} bytes"),
+                ))
             } else {
-                Err(malformed(format, format!("cannot read the request body: {error}")))
+                Err(malformed(
+                    format,
+                    format!("cannot read the request body: {error}"),
+                ))
             }
         }
     }

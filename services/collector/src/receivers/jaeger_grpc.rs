@@ -29,7 +29,11 @@ impl CollectorService for Receiver {
         request: Request<PostSpansRequest>,
     ) -> Result<Response<PostSpansResponse>, Status> {
         let Some(batch) = request.into_inner().batch else {
-            crate::pipeline::count_request(Format::Proto, Transport::Grpc, crate::metrics::RESULT_MALFORMED);
+            crate::pipeline::count_request(
+                Format::Proto,
+                Transport::Grpc,
+                crate::metrics::RESULT_MALFORMED,
+            );
             return Err(Status::invalid_argument("PostSpans without a batch"));
         };
         self.pipeline

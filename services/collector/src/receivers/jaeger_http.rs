@@ -45,7 +45,10 @@ async fn post_traces(State(receiver): State<Receiver>, headers: HeaderMap, body:
     let batch = match spur_model::thrift::decode_batch_binary(&body) {
         Ok(decoded) => decoded.batch,
         Err(error) => {
-            return malformed(Format::Jaeger, format!("Unable to process request body: {error}"));
+            return malformed(
+                Format::Jaeger,
+                format!("Unable to process request body: {error}"),
+            );
         }
     };
     match receiver

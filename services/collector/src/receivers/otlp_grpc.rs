@@ -34,7 +34,11 @@ impl TraceService for Receiver {
         let batches = match spur_model::otlp::request_to_batches(request.into_inner()) {
             Ok(batches) => batches,
             Err(error) => {
-                count_request(Format::Otlp, Transport::Grpc, crate::metrics::RESULT_MALFORMED);
+                count_request(
+                    Format::Otlp,
+                    Transport::Grpc,
+                    crate::metrics::RESULT_MALFORMED,
+                );
                 return Err(Status::invalid_argument(error.to_string()));
             }
         };

@@ -64,7 +64,12 @@ async fn submit(
 ) -> Response {
     let batch = match decoded {
         Ok(batch) => batch,
-        Err(error) => return malformed(Format::Zipkin, format!("Unable to process request body: {error}")),
+        Err(error) => {
+            return malformed(
+                Format::Zipkin,
+                format!("Unable to process request body: {error}"),
+            );
+        }
     };
     match receiver
         .pipeline

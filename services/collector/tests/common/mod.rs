@@ -76,6 +76,19 @@ async fn local() -> Option<TcpListener> {
 }
 
 pub async fn start(writer: Arc<dyn SpanWriter>, config: CollectorConfig) -> Running {
+    start_with_sampling(
+        writer,
+        config,
+        spur_collector::sampling::StrategyStore::default(),
+    )
+    .await
+}
+
+pub async fn start_with_sampling(
+    writer: Arc<dyn SpanWriter>,
+    config: CollectorConfig,
+    sampling: spur_collector::sampling::StrategyStore,
+) -> Running {
     let listeners = Listeners {
         grpc: local().await,
         http: local().await,
@@ -91,7 +104,7 @@ pub async fn start(writer: Arc<dyn SpanWriter>, config: CollectorConfig) -> Runn
         writer_name: "storage",
         health: spur_telemetry::health::Health::new(),
         metrics: spur_telemetry::metrics::install().unwrap(),
-        sampling: spur_sampling::StrategyStore::open(None, Duration::ZERO).await.unwrap(),
+        sampling,
     };
     let running = Running {
         grpc: address(&listeners.grpc),
