@@ -17,7 +17,8 @@ help: ## list the targets
 build: ## build every crate (debug)
 	cargo build --workspace --all-targets
 
-test: ## run every test: unit, golden, property and bad-input tests
+test: ## run every test: unit, golden, property, bad-input and real-client tests
+	bash tests/clients/live/install.sh
 	bash deploy/local/with-services.sh cargo test --workspace
 
 lint: ## formatting check and clippy with warnings as errors
