@@ -1,5 +1,5 @@
 //! The storage configuration: one variant per backend, each field documented with its Jaeger
-//! flag and environment variable, defaults as Jaeger's. Validation lives in `validate`, reading
+//! flag and environment variable, defaults as Jaeger's unless a field says otherwise. Validation lives in `validate`, reading
 //! the environment in `env`, turning a configuration into a backend in the crate root.
 
 use std::fmt;
@@ -7,6 +7,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use spur_kafka::ProducerConfig;
+pub use spur_kafka::{
+    Authentication, Compression, PlaintextConfig, RequiredAcks, SaslMechanism, TlsConfig,
+};
 
 /// Which backend stores the spans: the value of `SPAN_STORAGE_TYPE`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -163,6 +167,7 @@ impl Default for ElasticsearchConfig {
 }
 
 /// `kafka`: one Jaeger `Span` message per span, keyed by trace id (`kafka.producer.*` flags).
+/// Zero for a batch setting means librdkafka's default (Jaeger's zero means sarama's).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct KafkaConfig {
@@ -173,15 +178,105 @@ pub struct KafkaConfig {
     pub topic: String,
     /// How a span is encoded (`KAFKA_PRODUCER_ENCODING`, default `protobuf`).
     pub encoding: KafkaEncoding,
+    /// Which brokers must have a message (`KAFKA_PRODUCER_REQUIRED_ACKS`: `noack`, `local` or
+    /// `all`). Default `all`: Spur's choice, unlike Jaeger's `local`, because a leader's
+    /// failover then loses nothing acknowledged, and idempotence needs it.
+    pub required_acks: RequiredAcks,
+    /// librdkafka's idempotent producer, so its retries neither duplicate nor reorder spans
+    /// (`KAFKA_PRODUCER_IDEMPOTENT`, a Spur addition, default true; needs `required_acks: all`).
+    pub idempotent: bool,
+    /// Batch codec (`KAFKA_PRODUCER_COMPRESSION`: `none`, `gzip`, `snappy`, `lz4`, `zstd`;
+    /// default `none`).
+    pub compression: Compression,
+    /// The codec's level (`KAFKA_PRODUCER_COMPRESSION_LEVEL`, default 0 = the codec's
+    /// default); gzip 1 to 9, lz4 and zstd 1 to 12 (librdkafka's ranges: narrower than
+    /// Jaeger's 1 to 17 for lz4 and -131072 to 22 for zstd), none for none and snappy.
+    pub compression_level: i32,
+    /// How long a batch waits to fill (`KAFKA_PRODUCER_BATCH_LINGER`, a Go duration, default
+    /// 0 = librdkafka's 5 ms).
+    #[serde(with = "crate::duration::text")]
+    pub batch_linger: Duration,
+    /// Most bytes per batch (`KAFKA_PRODUCER_BATCH_SIZE`, default 0 = librdkafka's 1000000).
+    pub batch_size: usize,
+    /// Messages before a batch is sent (`KAFKA_PRODUCER_BATCH_MIN_MESSAGES`, default 0).
+    /// librdkafka has no such trigger: accepted for compatibility and ignored (with a warning).
+    pub batch_min_messages: usize,
+    /// Most messages per batch (`KAFKA_PRODUCER_BATCH_MAX_MESSAGES`, default 0 = librdkafka's
+    /// 10000).
+    pub batch_max_messages: usize,
+    /// Largest message, key and framing included (`KAFKA_PRODUCER_MAX_MESSAGE_BYTES`, default
+    /// 1000000); a larger span is dropped and counted as a failed delivery, as in Jaeger.
+    pub max_message_bytes: usize,
+    /// Messages the producer may hold before writes are refused as busy
+    /// (`KAFKA_PRODUCER_QUEUE_MAX_MESSAGES`, a Spur addition, default 100000).
+    pub queue_max_messages: usize,
+    /// `none`, `tls`, `plaintext` (SASL) or `kerberos` (`KAFKA_PRODUCER_AUTHENTICATION`,
+    /// default `none`); `kerberos` is not supported by this build.
+    pub authentication: Authentication,
+    /// TLS (`KAFKA_PRODUCER_TLS_ENABLED`, `_CA`, `_CERT`, `_KEY`, `_SERVER_NAME`,
+    /// `_SKIP_HOST_VERIFY`); used when `enabled` or `authentication: tls`.
+    pub tls: TlsConfig,
+    /// SASL credentials of `authentication: plaintext` (`KAFKA_PRODUCER_PLAINTEXT_USERNAME`,
+    /// `_PASSWORD`, `_MECHANISM`: `PLAIN` (default), `SCRAM-SHA-256` or `SCRAM-SHA-512`).
+    pub plaintext: PlaintextConfig,
 }
 
 impl Default for KafkaConfig {
+    /// The producer's defaults (`spur_kafka::ProducerConfig`), pinned by this crate's tests.
     fn default() -> Self {
+        let producer = ProducerConfig::default();
         KafkaConfig {
-            brokers: vec!["127.0.0.1:9092".to_owned()],
-            topic: "jaeger-spans".to_owned(),
+            brokers: producer.brokers,
+            topic: producer.topic,
             encoding: KafkaEncoding::Protobuf,
+            required_acks: producer.required_acks,
+            idempotent: producer.idempotent,
+            compression: producer.compression,
+            compression_level: producer.compression_level,
+            batch_linger: producer.batch_linger,
+            batch_size: producer.batch_size,
+            batch_min_messages: producer.batch_min_messages,
+            batch_max_messages: producer.batch_max_messages,
+            max_message_bytes: producer.max_message_bytes,
+            queue_max_messages: producer.queue_max_messages,
+            authentication: producer.authentication,
+            tls: producer.tls,
+            plaintext: producer.plaintext,
         }
+    }
+}
+
+impl KafkaConfig {
+    /// The span writer's settings.
+    pub fn producer_config(&self) -> ProducerConfig {
+        let encoding = match self.encoding {
+            KafkaEncoding::Protobuf => spur_kafka::Encoding::Protobuf,
+            KafkaEncoding::Json => spur_kafka::Encoding::Json,
+        };
+        ProducerConfig {
+            brokers: self.brokers.clone(),
+            topic: self.topic.clone(),
+            encoding,
+            required_acks: self.required_acks,
+            idempotent: self.idempotent,
+            compression: self.compression,
+            compression_level: self.compression_level,
+            batch_linger: self.batch_linger,
+            batch_size: self.batch_size,
+            batch_min_messages: self.batch_min_messages,
+            batch_max_messages: self.batch_max_messages,
+            max_message_bytes: self.max_message_bytes,
+            queue_max_messages: self.queue_max_messages,
+            message_timeout: ProducerConfig::default().message_timeout,
+            authentication: self.authentication,
+            tls: self.tls.clone(),
+            plaintext: self.plaintext.clone(),
+        }
+    }
+
+    /// Whether the producer talks TLS: `authentication: tls` or `tls.enabled`, as in Jaeger.
+    pub fn uses_tls(&self) -> bool {
+        self.authentication == Authentication::Tls || self.tls.enabled
     }
 }
 

@@ -7,8 +7,9 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use crate::config::{
-    CassandraConfig, ElasticsearchConfig, EmbeddedConfig, KafkaConfig, KafkaEncoding, MemoryConfig,
-    StorageConfig, StorageKind,
+    Authentication, CassandraConfig, Compression, ElasticsearchConfig, EmbeddedConfig, KafkaConfig,
+    KafkaEncoding, MemoryConfig, PlaintextConfig, RequiredAcks, SaslMechanism, StorageConfig,
+    StorageKind, TlsConfig,
 };
 use crate::duration;
 use crate::validate::{ConfigError, ConfigProblem, Problems};
@@ -32,6 +33,28 @@ pub mod keys {
     pub const KAFKA_PRODUCER_BROKERS: &str = "KAFKA_PRODUCER_BROKERS";
     pub const KAFKA_PRODUCER_TOPIC: &str = "KAFKA_PRODUCER_TOPIC";
     pub const KAFKA_PRODUCER_ENCODING: &str = "KAFKA_PRODUCER_ENCODING";
+    pub const KAFKA_PRODUCER_REQUIRED_ACKS: &str = "KAFKA_PRODUCER_REQUIRED_ACKS";
+    pub const KAFKA_PRODUCER_COMPRESSION: &str = "KAFKA_PRODUCER_COMPRESSION";
+    pub const KAFKA_PRODUCER_COMPRESSION_LEVEL: &str = "KAFKA_PRODUCER_COMPRESSION_LEVEL";
+    pub const KAFKA_PRODUCER_BATCH_LINGER: &str = "KAFKA_PRODUCER_BATCH_LINGER";
+    pub const KAFKA_PRODUCER_BATCH_SIZE: &str = "KAFKA_PRODUCER_BATCH_SIZE";
+    pub const KAFKA_PRODUCER_BATCH_MIN_MESSAGES: &str = "KAFKA_PRODUCER_BATCH_MIN_MESSAGES";
+    pub const KAFKA_PRODUCER_BATCH_MAX_MESSAGES: &str = "KAFKA_PRODUCER_BATCH_MAX_MESSAGES";
+    pub const KAFKA_PRODUCER_MAX_MESSAGE_BYTES: &str = "KAFKA_PRODUCER_MAX_MESSAGE_BYTES";
+    pub const KAFKA_PRODUCER_AUTHENTICATION: &str = "KAFKA_PRODUCER_AUTHENTICATION";
+    pub const KAFKA_PRODUCER_TLS_ENABLED: &str = "KAFKA_PRODUCER_TLS_ENABLED";
+    pub const KAFKA_PRODUCER_TLS_CA: &str = "KAFKA_PRODUCER_TLS_CA";
+    pub const KAFKA_PRODUCER_TLS_CERT: &str = "KAFKA_PRODUCER_TLS_CERT";
+    pub const KAFKA_PRODUCER_TLS_KEY: &str = "KAFKA_PRODUCER_TLS_KEY";
+    pub const KAFKA_PRODUCER_TLS_SERVER_NAME: &str = "KAFKA_PRODUCER_TLS_SERVER_NAME";
+    pub const KAFKA_PRODUCER_TLS_SKIP_HOST_VERIFY: &str = "KAFKA_PRODUCER_TLS_SKIP_HOST_VERIFY";
+    pub const KAFKA_PRODUCER_PLAINTEXT_USERNAME: &str = "KAFKA_PRODUCER_PLAINTEXT_USERNAME";
+    pub const KAFKA_PRODUCER_PLAINTEXT_PASSWORD: &str = "KAFKA_PRODUCER_PLAINTEXT_PASSWORD";
+    pub const KAFKA_PRODUCER_PLAINTEXT_MECHANISM: &str = "KAFKA_PRODUCER_PLAINTEXT_MECHANISM";
+    /// Spur's: librdkafka's idempotent producer (default true).
+    pub const KAFKA_PRODUCER_IDEMPOTENT: &str = "KAFKA_PRODUCER_IDEMPOTENT";
+    /// Spur's: the producer queue's capacity in messages (default 100000).
+    pub const KAFKA_PRODUCER_QUEUE_MAX_MESSAGES: &str = "KAFKA_PRODUCER_QUEUE_MAX_MESSAGES";
 }
 
 /// Jaeger's default backend for its collector and query when `SPAN_STORAGE_TYPE` is unset
@@ -190,6 +213,39 @@ impl EnvReader<'_> {
     fn kafka(&mut self) -> KafkaConfig {
         let defaults = KafkaConfig::default();
         let encoding = self.parsed(keys::KAFKA_PRODUCER_ENCODING, KafkaEncoding::parse);
+        let required_acks = self.parsed(keys::KAFKA_PRODUCER_REQUIRED_ACKS, RequiredAcks::parse);
+        let idempotent = self.parsed(keys::KAFKA_PRODUCER_IDEMPOTENT, parse_bool);
+        let compression = self.parsed(keys::KAFKA_PRODUCER_COMPRESSION, Compression::parse);
+        let compression_level = self.parsed(keys::KAFKA_PRODUCER_COMPRESSION_LEVEL, |text| {
+            text.parse::<i32>()
+                .map_err(|_| format!("{text:?} is not a compression level (a whole number)"))
+        });
+        let batch_linger = self.parsed(keys::KAFKA_PRODUCER_BATCH_LINGER, duration::parse);
+        let batch_size = self.parsed(keys::KAFKA_PRODUCER_BATCH_SIZE, |text| count(text, "bytes"));
+        let batch_min_messages = self.parsed(keys::KAFKA_PRODUCER_BATCH_MIN_MESSAGES, |text| {
+            count(text, "messages")
+        });
+        let batch_max_messages = self.parsed(keys::KAFKA_PRODUCER_BATCH_MAX_MESSAGES, |text| {
+            count(text, "messages")
+        });
+        let max_message_bytes = self.parsed(keys::KAFKA_PRODUCER_MAX_MESSAGE_BYTES, |text| {
+            count(text, "bytes")
+        });
+        let queue_max_messages = self.parsed(keys::KAFKA_PRODUCER_QUEUE_MAX_MESSAGES, |text| {
+            count(text, "messages")
+        });
+        let authentication =
+            self.parsed(keys::KAFKA_PRODUCER_AUTHENTICATION, Authentication::parse);
+        let tls = self.kafka_tls();
+        let mechanism = self.parsed(
+            keys::KAFKA_PRODUCER_PLAINTEXT_MECHANISM,
+            SaslMechanism::parse,
+        );
+        let plaintext = PlaintextConfig {
+            username: self.string(keys::KAFKA_PRODUCER_PLAINTEXT_USERNAME),
+            password: self.string(keys::KAFKA_PRODUCER_PLAINTEXT_PASSWORD),
+            mechanism: mechanism.unwrap_or(defaults.plaintext.mechanism),
+        };
         KafkaConfig {
             brokers: self
                 .list(keys::KAFKA_PRODUCER_BROKERS)
@@ -198,8 +254,49 @@ impl EnvReader<'_> {
                 .string(keys::KAFKA_PRODUCER_TOPIC)
                 .unwrap_or(defaults.topic),
             encoding: encoding.unwrap_or(defaults.encoding),
+            required_acks: required_acks.unwrap_or(defaults.required_acks),
+            idempotent: idempotent.unwrap_or(defaults.idempotent),
+            compression: compression.unwrap_or(defaults.compression),
+            compression_level: compression_level.unwrap_or(defaults.compression_level),
+            batch_linger: batch_linger.unwrap_or(defaults.batch_linger),
+            batch_size: batch_size.unwrap_or(defaults.batch_size),
+            batch_min_messages: batch_min_messages.unwrap_or(defaults.batch_min_messages),
+            batch_max_messages: batch_max_messages.unwrap_or(defaults.batch_max_messages),
+            max_message_bytes: max_message_bytes.unwrap_or(defaults.max_message_bytes),
+            queue_max_messages: queue_max_messages.unwrap_or(defaults.queue_max_messages),
+            authentication: authentication.unwrap_or(defaults.authentication),
+            tls,
+            plaintext,
         }
     }
+
+    fn kafka_tls(&mut self) -> TlsConfig {
+        let enabled = self.parsed(keys::KAFKA_PRODUCER_TLS_ENABLED, parse_bool);
+        let skip_host_verify = self.parsed(keys::KAFKA_PRODUCER_TLS_SKIP_HOST_VERIFY, parse_bool);
+        TlsConfig {
+            enabled: enabled.unwrap_or(false),
+            ca: self.value(keys::KAFKA_PRODUCER_TLS_CA).map(PathBuf::from),
+            cert: self.value(keys::KAFKA_PRODUCER_TLS_CERT).map(PathBuf::from),
+            key: self.value(keys::KAFKA_PRODUCER_TLS_KEY).map(PathBuf::from),
+            server_name: self.string(keys::KAFKA_PRODUCER_TLS_SERVER_NAME),
+            skip_host_verify: skip_host_verify.unwrap_or(false),
+        }
+    }
+}
+
+/// A boolean as Go's `strconv.ParseBool` reads it (Jaeger's flags and variables).
+fn parse_bool(text: &str) -> Result<bool, String> {
+    match text {
+        "1" | "t" | "T" | "true" | "TRUE" | "True" => Ok(true),
+        "0" | "f" | "F" | "false" | "FALSE" | "False" => Ok(false),
+        _ => Err(format!("{text:?} is not a boolean: true or false")),
+    }
+}
+
+/// A number of `what`, 0 or more.
+fn count(text: &str, what: &str) -> Result<usize, String> {
+    text.parse::<usize>()
+        .map_err(|_| format!("{text:?} is not a number of {what} (0 or more)"))
 }
 
 fn parse_kind(text: &str) -> Result<StorageKind, String> {

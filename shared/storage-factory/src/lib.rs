@@ -7,7 +7,7 @@
 //!   (`SPAN_STORAGE_TYPE`, `MEMORY_MAX_TRACES`, `CASSANDRA_*`, `ES_*`, `KAFKA_PRODUCER_*`,
 //!   `BADGER_*` for the embedded store); see [`env`](mod@env).
 //! - [`build`] turns a configuration into a [`Storage`]: the writer, and the readers when the
-//!   backend has them.
+//!   backend has them (Kafka, a write-only sink, has none: `spur-kafka`'s writer).
 //!
 //! It owns configuration and wiring only; the backends live in `spur-storage` (memory) and
 //! their own crates.
@@ -15,19 +15,23 @@
 pub mod config;
 pub mod duration;
 pub mod env;
+pub mod settings;
 pub mod validate;
 
 use std::sync::Arc;
 
+use spur_kafka::KafkaSpanWriter;
 use spur_storage_embedded::{EmbeddedOptions, EmbeddedStore};
 
 use spur_storage::memory::MemoryStore;
 use spur_storage::{DependencyStore, SpanReader, SpanWriter, StorageError};
 
 pub use config::{
-    CassandraConfig, ElasticsearchConfig, EmbeddedConfig, KafkaConfig, KafkaEncoding, MemoryConfig,
-    StorageConfig, StorageKind,
+    Authentication, CassandraConfig, Compression, ElasticsearchConfig, EmbeddedConfig, KafkaConfig,
+    KafkaEncoding, MemoryConfig, PlaintextConfig, RequiredAcks, SaslMechanism, StorageConfig,
+    StorageKind, TlsConfig,
 };
+pub use settings::SETTINGS;
 pub use validate::{ConfigError, ConfigProblem};
 
 /// A built backend, seen through the storage traits.
@@ -73,10 +77,19 @@ pub async fn build(config: &StorageConfig) -> Result<Storage, StorageError> {
                 dependencies: Some(store),
             })
         }
+        StorageConfig::Kafka(kafka) => {
+            // Creating the producer does not wait for the brokers: it connects in the
+            // background, so this does not block.
+            let writer = KafkaSpanWriter::new(&kafka.producer_config())?;
+            Ok(Storage {
+                writer: Arc::new(writer),
+                reader: None,
+                dependencies: None,
+            })
+        }
         StorageConfig::Cassandra(_)
         | StorageConfig::Elasticsearch(_)
-        | StorageConfig::Opensearch(_)
-        | StorageConfig::Kafka(_) => Err(StorageError::Unavailable(format!(
+        | StorageConfig::Opensearch(_) => Err(StorageError::Unavailable(format!(
             "{} storage is not available in this build yet",
             config.kind()
         ))),

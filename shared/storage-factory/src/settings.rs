@@ -7,43 +7,155 @@ use spur_config::Setting;
 
 /// Every storage setting a service reading storage configuration declares.
 pub const SETTINGS: &[Setting] = &[
-    Setting::new("span-storage.type", "", "backend: memory, embedded (badger), cassandra, elasticsearch, opensearch, kafka"),
-    Setting::new("memory.max-traces", "", "memory: traces kept, oldest evicted (default 100000)"),
-    Setting::new("badger.directory-value", "", "embedded: data directory (default data/values)"),
-    Setting::new("badger.span-store-ttl", "", "embedded: retention (default 72h)"),
-    Setting::new("cassandra.servers", "", "cassandra: comma-separated hosts (default 127.0.0.1)"),
+    Setting::new(
+        "span-storage.type",
+        "",
+        "backend: memory, embedded (badger), cassandra, elasticsearch, opensearch, kafka",
+    ),
+    Setting::new(
+        "memory.max-traces",
+        "",
+        "memory: traces kept, oldest evicted (default 100000)",
+    ),
+    Setting::new(
+        "badger.directory-value",
+        "",
+        "embedded: data directory (default data/values)",
+    ),
+    Setting::new(
+        "badger.span-store-ttl",
+        "",
+        "embedded: retention (default 72h)",
+    ),
+    Setting::new(
+        "cassandra.servers",
+        "",
+        "cassandra: comma-separated hosts (default 127.0.0.1)",
+    ),
     Setting::new("cassandra.port", "", "cassandra: port (default 9042)"),
-    Setting::new("cassandra.keyspace", "", "cassandra: keyspace (default jaeger_v1_test)"),
+    Setting::new(
+        "cassandra.keyspace",
+        "",
+        "cassandra: keyspace (default jaeger_v1_test)",
+    ),
     Setting::new("cassandra.local-dc", "", "cassandra: local data center"),
     Setting::new("cassandra.username", "", "cassandra: user name"),
     Setting::new("cassandra.password", "", "cassandra: password"),
-    Setting::new("es.server-urls", "", "elasticsearch/opensearch: comma-separated URLs (default http://127.0.0.1:9200)"),
-    Setting::new("es.index-prefix", "", "elasticsearch/opensearch: index prefix"),
+    Setting::new(
+        "es.server-urls",
+        "",
+        "elasticsearch/opensearch: comma-separated URLs (default http://127.0.0.1:9200)",
+    ),
+    Setting::new(
+        "es.index-prefix",
+        "",
+        "elasticsearch/opensearch: index prefix",
+    ),
     Setting::new("es.username", "", "elasticsearch/opensearch: user name"),
     Setting::new("es.password", "", "elasticsearch/opensearch: password"),
-    Setting::new("kafka.producer.brokers", "", "kafka: comma-separated brokers (default 127.0.0.1:9092)"),
-    Setting::new("kafka.producer.topic", "", "kafka: topic (default jaeger-spans)"),
-    Setting::new("kafka.producer.encoding", "", "kafka: protobuf or json (default protobuf)"),
-    Setting::new("kafka.producer.required-acks", "", "kafka: noack, local or all (default all)"),
-    Setting::new("kafka.producer.compression", "", "kafka: none, gzip, snappy, lz4, zstd (default none)"),
-    Setting::new("kafka.producer.compression-level", "", "kafka: codec level (default: the codec's)"),
-    Setting::new("kafka.producer.batch-linger", "", "kafka: how long to wait to fill a batch (default 0s)"),
-    Setting::new("kafka.producer.batch-size", "", "kafka: bytes per batch (default: librdkafka's)"),
-    Setting::new("kafka.producer.batch-min-messages", "", "kafka: messages before a batch is sent"),
-    Setting::new("kafka.producer.batch-max-messages", "", "kafka: most messages per batch"),
-    Setting::new("kafka.producer.max-message-bytes", "", "kafka: largest message (default 1000000)"),
-    Setting::new("kafka.producer.authentication", "", "kafka: none, tls, plaintext (SASL), kerberos"),
+    Setting::new(
+        "kafka.producer.brokers",
+        "",
+        "kafka: comma-separated brokers (default 127.0.0.1:9092)",
+    ),
+    Setting::new(
+        "kafka.producer.topic",
+        "",
+        "kafka: topic (default jaeger-spans)",
+    ),
+    Setting::new(
+        "kafka.producer.encoding",
+        "",
+        "kafka: protobuf or json (default protobuf)",
+    ),
+    Setting::new(
+        "kafka.producer.required-acks",
+        "",
+        "kafka: noack, local or all (default all)",
+    ),
+    Setting::new(
+        "kafka.producer.compression",
+        "",
+        "kafka: none, gzip, snappy, lz4, zstd (default none)",
+    ),
+    Setting::new(
+        "kafka.producer.compression-level",
+        "",
+        "kafka: codec level (default: the codec's)",
+    ),
+    Setting::new(
+        "kafka.producer.batch-linger",
+        "",
+        "kafka: how long to wait to fill a batch (default 0s)",
+    ),
+    Setting::new(
+        "kafka.producer.batch-size",
+        "",
+        "kafka: bytes per batch (default: librdkafka's)",
+    ),
+    Setting::new(
+        "kafka.producer.batch-min-messages",
+        "",
+        "kafka: messages before a batch is sent",
+    ),
+    Setting::new(
+        "kafka.producer.batch-max-messages",
+        "",
+        "kafka: most messages per batch",
+    ),
+    Setting::new(
+        "kafka.producer.max-message-bytes",
+        "",
+        "kafka: largest message (default 1000000)",
+    ),
+    Setting::new(
+        "kafka.producer.authentication",
+        "",
+        "kafka: none, tls, plaintext (SASL), kerberos",
+    ),
     Setting::new("kafka.producer.tls.enabled", "", "kafka: use TLS"),
     Setting::new("kafka.producer.tls.ca", "", "kafka: CA file"),
-    Setting::new("kafka.producer.tls.cert", "", "kafka: client certificate file"),
+    Setting::new(
+        "kafka.producer.tls.cert",
+        "",
+        "kafka: client certificate file",
+    ),
     Setting::new("kafka.producer.tls.key", "", "kafka: client key file"),
-    Setting::new("kafka.producer.tls.server-name", "", "kafka: server name to verify"),
-    Setting::new("kafka.producer.tls.skip-host-verify", "", "kafka: skip host name verification"),
-    Setting::new("kafka.producer.plaintext.username", "", "kafka: SASL user name"),
-    Setting::new("kafka.producer.plaintext.password", "", "kafka: SASL password"),
-    Setting::new("kafka.producer.plaintext.mechanism", "", "kafka: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512"),
-    Setting::new("kafka.producer.idempotent", "", "kafka: idempotent producer (default true; needs required-acks all)"),
-    Setting::new("kafka.producer.queue-max-messages", "", "kafka: producer queue capacity in messages (default 100000)"),
+    Setting::new(
+        "kafka.producer.tls.server-name",
+        "",
+        "kafka: server name to verify",
+    ),
+    Setting::new(
+        "kafka.producer.tls.skip-host-verify",
+        "",
+        "kafka: skip host name verification",
+    ),
+    Setting::new(
+        "kafka.producer.plaintext.username",
+        "",
+        "kafka: SASL user name",
+    ),
+    Setting::new(
+        "kafka.producer.plaintext.password",
+        "",
+        "kafka: SASL password",
+    ),
+    Setting::new(
+        "kafka.producer.plaintext.mechanism",
+        "",
+        "kafka: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512",
+    ),
+    Setting::new(
+        "kafka.producer.idempotent",
+        "",
+        "kafka: idempotent producer (default true; needs required-acks all)",
+    ),
+    Setting::new(
+        "kafka.producer.queue-max-messages",
+        "",
+        "kafka: producer queue capacity in messages (default 100000)",
+    ),
 ];
 
 #[cfg(test)]
@@ -65,7 +177,10 @@ mod tests {
             keys::KAFKA_PRODUCER_TOPIC,
             keys::KAFKA_PRODUCER_ENCODING,
         ] {
-            assert!(names.iter().any(|name| name == key), "{key} is not declared");
+            assert!(
+                names.iter().any(|name| name == key),
+                "{key} is not declared"
+            );
         }
     }
 }

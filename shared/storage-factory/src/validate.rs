@@ -3,9 +3,11 @@
 //! fixes a configuration in one round.
 
 use std::fmt;
+use std::time::Duration;
 
 use crate::config::{
-    CassandraConfig, ElasticsearchConfig, EmbeddedConfig, KafkaConfig, StorageConfig,
+    Authentication, CassandraConfig, ElasticsearchConfig, EmbeddedConfig, KafkaConfig,
+    RequiredAcks, StorageConfig,
 };
 use crate::env::keys;
 
@@ -180,8 +182,138 @@ impl KafkaConfig {
             );
             problems.add(keys::KAFKA_PRODUCER_TOPIC, message);
         }
+        self.check_producer(problems);
+        self.check_security(problems);
+    }
+
+    /// Acknowledgements, compression and batching, within librdkafka's ranges.
+    fn check_producer(&self, problems: &mut Problems) {
+        if self.idempotent && self.required_acks != RequiredAcks::All {
+            let message = format!(
+                "idempotence needs {}=all (it is {}); set {}=false to use {}",
+                keys::KAFKA_PRODUCER_REQUIRED_ACKS,
+                self.required_acks.as_str(),
+                keys::KAFKA_PRODUCER_IDEMPOTENT,
+                self.required_acks.as_str(),
+            );
+            problems.add(keys::KAFKA_PRODUCER_IDEMPOTENT, message);
+        }
+        let level = self.compression_level;
+        let codec = self.compression.as_str();
+        match self.compression.levels() {
+            _ if level == 0 => {}
+            None => problems.add(
+                keys::KAFKA_PRODUCER_COMPRESSION_LEVEL,
+                format!("{codec} takes no level: 0 or unset"),
+            ),
+            Some((lowest, highest)) if !(lowest..=highest).contains(&level) => problems.add(
+                keys::KAFKA_PRODUCER_COMPRESSION_LEVEL,
+                format!(
+                    "{level} is not a {codec} level: {lowest} to {highest}, or 0 for its default"
+                ),
+            ),
+            Some(_) => {}
+        }
+        if self.batch_linger > MAX_LINGER {
+            problems.add(
+                keys::KAFKA_PRODUCER_BATCH_LINGER,
+                "at most 15m (librdkafka's limit)",
+            );
+        }
+        let ranges = [
+            (keys::KAFKA_PRODUCER_BATCH_SIZE, self.batch_size, 0, I32_MAX),
+            (
+                keys::KAFKA_PRODUCER_BATCH_MAX_MESSAGES,
+                self.batch_max_messages,
+                0,
+                1_000_000,
+            ),
+            (
+                keys::KAFKA_PRODUCER_MAX_MESSAGE_BYTES,
+                self.max_message_bytes,
+                1_000,
+                1_000_000_000,
+            ),
+            (
+                keys::KAFKA_PRODUCER_QUEUE_MAX_MESSAGES,
+                self.queue_max_messages,
+                1,
+                I32_MAX,
+            ),
+        ];
+        for (key, value, lowest, highest) in ranges {
+            if !(lowest..=highest).contains(&value) {
+                problems.add(
+                    key,
+                    format!("{value} is not between {lowest} and {highest}"),
+                );
+            }
+        }
+    }
+
+    /// Authentication and TLS: what is missing, and what librdkafka cannot do.
+    fn check_security(&self, problems: &mut Problems) {
+        let authentication = self.authentication.as_str();
+        match self.authentication {
+            Authentication::Kerberos if !spur_kafka::KERBEROS_SUPPORTED => problems.add(
+                keys::KAFKA_PRODUCER_AUTHENTICATION,
+                "kerberos (SASL/GSSAPI) is not supported in this build; use tls or plaintext \
+                 (SASL PLAIN or SCRAM)",
+            ),
+            Authentication::Plaintext => {
+                let credentials = [
+                    (
+                        keys::KAFKA_PRODUCER_PLAINTEXT_USERNAME,
+                        &self.plaintext.username,
+                    ),
+                    (
+                        keys::KAFKA_PRODUCER_PLAINTEXT_PASSWORD,
+                        &self.plaintext.password,
+                    ),
+                ];
+                for (key, value) in credentials {
+                    if value.is_none() {
+                        let message = format!(
+                            "required with {}={authentication}",
+                            keys::KAFKA_PRODUCER_AUTHENTICATION
+                        );
+                        problems.add(key, message);
+                    }
+                }
+            }
+            _ => {}
+        }
+        if !self.uses_tls() {
+            return;
+        }
+        if self.tls.server_name.is_some() {
+            problems.add(
+                keys::KAFKA_PRODUCER_TLS_SERVER_NAME,
+                format!(
+                    "not supported: librdkafka checks the broker's advertised host name; unset \
+                     it (or, insecurely, set {}=true)",
+                    keys::KAFKA_PRODUCER_TLS_SKIP_HOST_VERIFY
+                ),
+            );
+        }
+        let cert = (keys::KAFKA_PRODUCER_TLS_CERT, &self.tls.cert);
+        let key = (keys::KAFKA_PRODUCER_TLS_KEY, &self.tls.key);
+        match (cert, key) {
+            ((cert_key, Some(_)), (key_key, None)) => {
+                problems.add(key_key, format!("required with {cert_key}"));
+            }
+            ((cert_key, None), (key_key, Some(_))) => {
+                problems.add(cert_key, format!("required with {key_key}"));
+            }
+            _ => {}
+        }
     }
 }
+
+/// librdkafka's `linger.ms` limit.
+const MAX_LINGER: Duration = Duration::from_secs(900);
+/// librdkafka's limit of several sizes and counts.
+const I32_MAX: usize = i32::MAX as usize;
 
 /// `host` or `host:port` (`[v6]:port` too); the port required when `port_required`.
 fn check_host(address: &str, port_required: bool) -> Result<(), String> {

@@ -1,5 +1,6 @@
 //! The factory's public behaviour: reading Jaeger's environment variables with their defaults
-//! and aliases, reporting every problem together, and building a working memory backend.
+//! and aliases (every `KAFKA_PRODUCER_*` producer setting too), reporting every problem
+//! together, and building a working memory backend and a Kafka writer.
 
 #![allow(clippy::unwrap_used)]
 
@@ -12,8 +13,9 @@ use spur_model::api_v2::{Process, Span};
 use spur_model::time::{duration_from_micros, timestamp_from_micros};
 use spur_storage::{ErrorKind, GetTraceQuery, TraceQuery};
 use spur_storage_factory::{
-    CassandraConfig, ElasticsearchConfig, EmbeddedConfig, KafkaConfig, KafkaEncoding, MemoryConfig,
-    StorageConfig, StorageKind, build,
+    Authentication, CassandraConfig, Compression, ElasticsearchConfig, EmbeddedConfig, KafkaConfig,
+    KafkaEncoding, MemoryConfig, PlaintextConfig, RequiredAcks, SaslMechanism, StorageConfig,
+    StorageKind, TlsConfig, build,
 };
 
 fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
@@ -71,6 +73,31 @@ fn every_backend_takes_jaegers_defaults() {
                 brokers: vec!["127.0.0.1:9092".into()],
                 topic: "jaeger-spans".into(),
                 encoding: KafkaEncoding::Protobuf,
+                // Spur's choice; Jaeger's default is `local`.
+                required_acks: RequiredAcks::All,
+                idempotent: true,
+                compression: Compression::None,
+                compression_level: 0,
+                batch_linger: Duration::ZERO,
+                batch_size: 0,
+                batch_min_messages: 0,
+                batch_max_messages: 0,
+                max_message_bytes: 1_000_000,
+                queue_max_messages: 100_000,
+                authentication: Authentication::None,
+                tls: TlsConfig {
+                    enabled: false,
+                    ca: None,
+                    cert: None,
+                    key: None,
+                    server_name: None,
+                    skip_host_verify: false,
+                },
+                plaintext: PlaintextConfig {
+                    username: None,
+                    password: None,
+                    mechanism: SaslMechanism::Plain,
+                },
             }),
         ),
     ];
@@ -173,11 +200,104 @@ fn each_backend_reads_its_keys() {
         brokers: vec!["kafka-1:9092".into(), "kafka-2:9092".into()],
         topic: "spur.spans".into(),
         encoding: KafkaEncoding::Json,
+        ..KafkaConfig::default()
     };
     assert_eq!(
         StorageConfig::from_env(&kafka).unwrap(),
         StorageConfig::Kafka(expected)
     );
+}
+
+#[test]
+fn kafka_reads_every_producer_key() {
+    let vars = env(&[
+        ("SPAN_STORAGE_TYPE", "kafka"),
+        ("KAFKA_PRODUCER_REQUIRED_ACKS", "local"),
+        ("KAFKA_PRODUCER_IDEMPOTENT", "false"),
+        ("KAFKA_PRODUCER_COMPRESSION", "zstd"),
+        ("KAFKA_PRODUCER_COMPRESSION_LEVEL", "6"),
+        ("KAFKA_PRODUCER_BATCH_LINGER", "20ms"),
+        ("KAFKA_PRODUCER_BATCH_SIZE", "131072"),
+        ("KAFKA_PRODUCER_BATCH_MIN_MESSAGES", "100"),
+        ("KAFKA_PRODUCER_BATCH_MAX_MESSAGES", "5000"),
+        ("KAFKA_PRODUCER_MAX_MESSAGE_BYTES", "2000000"),
+        ("KAFKA_PRODUCER_QUEUE_MAX_MESSAGES", "250000"),
+        ("KAFKA_PRODUCER_AUTHENTICATION", "plaintext"),
+        ("KAFKA_PRODUCER_TLS_ENABLED", "true"),
+        ("KAFKA_PRODUCER_TLS_CA", "/etc/kafka/ca.pem"),
+        ("KAFKA_PRODUCER_TLS_CERT", "/etc/kafka/client.pem"),
+        ("KAFKA_PRODUCER_TLS_KEY", "/etc/kafka/client.key"),
+        ("KAFKA_PRODUCER_TLS_SKIP_HOST_VERIFY", "t"),
+        ("KAFKA_PRODUCER_PLAINTEXT_USERNAME", "spur"),
+        ("KAFKA_PRODUCER_PLAINTEXT_PASSWORD", "secret"),
+        ("KAFKA_PRODUCER_PLAINTEXT_MECHANISM", "scram-sha-512"),
+    ]);
+    let expected = KafkaConfig {
+        required_acks: RequiredAcks::Local,
+        idempotent: false,
+        compression: Compression::Zstd,
+        compression_level: 6,
+        batch_linger: Duration::from_millis(20),
+        batch_size: 131_072,
+        batch_min_messages: 100,
+        batch_max_messages: 5_000,
+        max_message_bytes: 2_000_000,
+        queue_max_messages: 250_000,
+        authentication: Authentication::Plaintext,
+        tls: TlsConfig {
+            enabled: true,
+            ca: Some(PathBuf::from("/etc/kafka/ca.pem")),
+            cert: Some(PathBuf::from("/etc/kafka/client.pem")),
+            key: Some(PathBuf::from("/etc/kafka/client.key")),
+            server_name: None,
+            skip_host_verify: true,
+        },
+        plaintext: PlaintextConfig {
+            username: Some("spur".into()),
+            password: Some("secret".into()),
+            mechanism: SaslMechanism::ScramSha512,
+        },
+        ..KafkaConfig::default()
+    };
+    let config = StorageConfig::from_env(&vars).unwrap();
+    assert_eq!(config, StorageConfig::Kafka(expected.clone()));
+
+    // What the writer is given.
+    let producer = expected.producer_config();
+    assert_eq!(producer.brokers, ["127.0.0.1:9092"]);
+    assert_eq!(producer.topic, "jaeger-spans");
+    assert_eq!(producer.encoding, spur_model::kafka::Encoding::Protobuf);
+    assert_eq!(producer.required_acks, RequiredAcks::Local);
+    assert!(!producer.idempotent);
+    assert_eq!(producer.compression, Compression::Zstd);
+    assert_eq!(producer.compression_level, 6);
+    assert_eq!(producer.batch_linger, Duration::from_millis(20));
+    assert_eq!(
+        (producer.batch_size, producer.batch_min_messages),
+        (131_072, 100)
+    );
+    assert_eq!(
+        (producer.batch_max_messages, producer.max_message_bytes),
+        (5_000, 2_000_000)
+    );
+    assert_eq!(producer.queue_max_messages, 250_000);
+    assert_eq!(producer.authentication, Authentication::Plaintext);
+    assert_eq!(producer.tls, expected.tls);
+    assert_eq!(producer.plaintext, expected.plaintext);
+
+    // Authentication `tls` alone turns TLS on; Go's boolean spellings are accepted.
+    let vars = env(&[
+        ("SPAN_STORAGE_TYPE", "kafka"),
+        ("KAFKA_PRODUCER_AUTHENTICATION", "TLS"),
+        ("KAFKA_PRODUCER_IDEMPOTENT", "FALSE"),
+        ("KAFKA_PRODUCER_REQUIRED_ACKS", "noack"),
+    ]);
+    let StorageConfig::Kafka(config) = StorageConfig::from_env(&vars).unwrap() else {
+        panic!("not kafka");
+    };
+    assert!(config.uses_tls());
+    assert!(!config.tls.enabled);
+    assert_eq!(config.required_acks, RequiredAcks::NoAck);
 }
 
 #[test]
@@ -218,7 +338,7 @@ fn unknown_and_multiple_types_are_rejected() {
 fn every_problem_is_reported_together_naming_its_key() {
     /// Environment variables, and the keys of the problems expected, in order.
     type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str]);
-    let cases: [Case; 5] = [
+    let cases: [Case; 8] = [
         (
             &[("SPAN_STORAGE_TYPE", "memory"), ("MEMORY_MAX_TRACES", "-5")],
             &["MEMORY_MAX_TRACES"],
@@ -275,6 +395,81 @@ fn every_problem_is_reported_together_naming_its_key() {
                 "KAFKA_PRODUCER_TOPIC",
             ],
         ),
+        // Unreadable values: each reported, the rest still validated.
+        (
+            &[
+                ("SPAN_STORAGE_TYPE", "kafka"),
+                ("KAFKA_PRODUCER_REQUIRED_ACKS", "leader"),
+                ("KAFKA_PRODUCER_IDEMPOTENT", "yes"),
+                ("KAFKA_PRODUCER_COMPRESSION", "brotli"),
+                ("KAFKA_PRODUCER_COMPRESSION_LEVEL", "high"),
+                ("KAFKA_PRODUCER_BATCH_LINGER", "5"),
+                ("KAFKA_PRODUCER_BATCH_SIZE", "-1"),
+                ("KAFKA_PRODUCER_BATCH_MIN_MESSAGES", "x"),
+                ("KAFKA_PRODUCER_BATCH_MAX_MESSAGES", "1e3"),
+                ("KAFKA_PRODUCER_MAX_MESSAGE_BYTES", "1MB"),
+                ("KAFKA_PRODUCER_QUEUE_MAX_MESSAGES", "many"),
+                ("KAFKA_PRODUCER_AUTHENTICATION", "oauth"),
+                ("KAFKA_PRODUCER_TLS_ENABLED", "on"),
+                ("KAFKA_PRODUCER_TLS_SKIP_HOST_VERIFY", "2"),
+                ("KAFKA_PRODUCER_PLAINTEXT_MECHANISM", "GSSAPI"),
+            ],
+            &[
+                "KAFKA_PRODUCER_REQUIRED_ACKS",
+                "KAFKA_PRODUCER_IDEMPOTENT",
+                "KAFKA_PRODUCER_COMPRESSION",
+                "KAFKA_PRODUCER_COMPRESSION_LEVEL",
+                "KAFKA_PRODUCER_BATCH_LINGER",
+                "KAFKA_PRODUCER_BATCH_SIZE",
+                "KAFKA_PRODUCER_BATCH_MIN_MESSAGES",
+                "KAFKA_PRODUCER_BATCH_MAX_MESSAGES",
+                "KAFKA_PRODUCER_MAX_MESSAGE_BYTES",
+                "KAFKA_PRODUCER_QUEUE_MAX_MESSAGES",
+                "KAFKA_PRODUCER_AUTHENTICATION",
+                "KAFKA_PRODUCER_TLS_ENABLED",
+                "KAFKA_PRODUCER_TLS_SKIP_HOST_VERIFY",
+                "KAFKA_PRODUCER_PLAINTEXT_MECHANISM",
+            ],
+        ),
+        // Readable but invalid: idempotence without acks=all, levels and ranges.
+        (
+            &[
+                ("SPAN_STORAGE_TYPE", "kafka"),
+                ("KAFKA_PRODUCER_REQUIRED_ACKS", "local"),
+                ("KAFKA_PRODUCER_COMPRESSION", "gzip"),
+                ("KAFKA_PRODUCER_COMPRESSION_LEVEL", "10"),
+                ("KAFKA_PRODUCER_BATCH_LINGER", "16m"),
+                ("KAFKA_PRODUCER_BATCH_SIZE", "4294967296"),
+                ("KAFKA_PRODUCER_BATCH_MAX_MESSAGES", "1000001"),
+                ("KAFKA_PRODUCER_MAX_MESSAGE_BYTES", "999"),
+                ("KAFKA_PRODUCER_QUEUE_MAX_MESSAGES", "0"),
+            ],
+            &[
+                "KAFKA_PRODUCER_IDEMPOTENT",
+                "KAFKA_PRODUCER_COMPRESSION_LEVEL",
+                "KAFKA_PRODUCER_BATCH_LINGER",
+                "KAFKA_PRODUCER_BATCH_SIZE",
+                "KAFKA_PRODUCER_BATCH_MAX_MESSAGES",
+                "KAFKA_PRODUCER_MAX_MESSAGE_BYTES",
+                "KAFKA_PRODUCER_QUEUE_MAX_MESSAGES",
+            ],
+        ),
+        // Security: missing credentials and halves, and what librdkafka cannot do.
+        (
+            &[
+                ("SPAN_STORAGE_TYPE", "kafka"),
+                ("KAFKA_PRODUCER_AUTHENTICATION", "plaintext"),
+                ("KAFKA_PRODUCER_PLAINTEXT_USERNAME", "spur"),
+                ("KAFKA_PRODUCER_TLS_ENABLED", "true"),
+                ("KAFKA_PRODUCER_TLS_SERVER_NAME", "kafka.internal"),
+                ("KAFKA_PRODUCER_TLS_KEY", "/etc/kafka/client.key"),
+            ],
+            &[
+                "KAFKA_PRODUCER_PLAINTEXT_PASSWORD",
+                "KAFKA_PRODUCER_TLS_SERVER_NAME",
+                "KAFKA_PRODUCER_TLS_CERT",
+            ],
+        ),
     ];
     for (vars, expected_keys) in cases {
         let error = StorageConfig::from_env(&env(vars)).unwrap_err();
@@ -307,6 +502,47 @@ fn validate_reports_every_problem_of_a_config_built_in_code() {
         keys_of(&error),
         ["KAFKA_PRODUCER_BROKERS", "KAFKA_PRODUCER_TOPIC"]
     );
+    let config = StorageConfig::Kafka(KafkaConfig {
+        required_acks: RequiredAcks::NoAck,
+        compression: Compression::Snappy,
+        compression_level: 1,
+        authentication: Authentication::Kerberos,
+        ..KafkaConfig::default()
+    });
+    let error = config.validate().unwrap_err();
+    assert_eq!(
+        keys_of(&error),
+        [
+            "KAFKA_PRODUCER_IDEMPOTENT",
+            "KAFKA_PRODUCER_COMPRESSION_LEVEL",
+            "KAFKA_PRODUCER_AUTHENTICATION"
+        ]
+    );
+    let message = error.to_string();
+    for expected in [
+        "idempotence needs KAFKA_PRODUCER_REQUIRED_ACKS=all (it is noack)",
+        "KAFKA_PRODUCER_IDEMPOTENT=false",
+        "snappy takes no level",
+        "kerberos (SASL/GSSAPI) is not supported in this build",
+    ] {
+        assert!(message.contains(expected), "{message} says {expected:?}");
+    }
+    // Jaeger's ranges are wider than librdkafka's for lz4 and zstd; 0 is every codec's default.
+    for (compression, level, valid) in [
+        (Compression::Gzip, 9, true),
+        (Compression::Lz4, 12, true),
+        (Compression::Lz4, 13, false),
+        (Compression::Zstd, 1, true),
+        (Compression::Zstd, -1, false),
+        (Compression::None, 0, true),
+    ] {
+        let config = StorageConfig::Kafka(KafkaConfig {
+            compression,
+            compression_level: level,
+            ..KafkaConfig::default()
+        });
+        assert_eq!(config.validate().is_ok(), valid, "{compression:?} {level}");
+    }
     for kind in StorageKind::ALL {
         assert_eq!(
             StorageConfig::defaults(kind).validate(),
@@ -346,6 +582,39 @@ fn the_config_reads_from_text_with_defaults_and_rejects_unknown_fields() {
     );
     assert!(
         serde_json::from_str::<StorageConfig>(r#"{"type": "memory", "max_trace": 5}"#).is_err()
+    );
+    let text = r#"{"type": "kafka", "required_acks": "local", "idempotent": false,
+        "compression": "lz4", "batch_linger": "10ms", "authentication": "plaintext",
+        "tls": {"enabled": true, "ca": "/ca.pem"},
+        "plaintext": {"username": "spur", "password": "secret", "mechanism": "SCRAM-SHA-256"}}"#;
+    let kafka: StorageConfig = serde_json::from_str(text).unwrap();
+    let expected = StorageConfig::Kafka(KafkaConfig {
+        required_acks: RequiredAcks::Local,
+        idempotent: false,
+        compression: Compression::Lz4,
+        batch_linger: Duration::from_millis(10),
+        authentication: Authentication::Plaintext,
+        tls: TlsConfig {
+            enabled: true,
+            ca: Some(PathBuf::from("/ca.pem")),
+            ..TlsConfig::default()
+        },
+        plaintext: PlaintextConfig {
+            username: Some("spur".into()),
+            password: Some("secret".into()),
+            mechanism: SaslMechanism::ScramSha256,
+        },
+        ..KafkaConfig::default()
+    });
+    assert_eq!(kafka, expected);
+    let text = serde_json::to_string(&expected).unwrap();
+    assert_eq!(
+        serde_json::from_str::<StorageConfig>(&text).unwrap(),
+        expected
+    );
+    assert!(
+        serde_json::from_str::<StorageConfig>(r#"{"type": "kafka", "tls": {"enable": true}}"#)
+            .is_err()
     );
 }
 
@@ -427,7 +696,6 @@ async fn build_rejects_an_invalid_config_and_reports_backends_not_built_yet() {
         StorageKind::Cassandra,
         StorageKind::Elasticsearch,
         StorageKind::Opensearch,
-        StorageKind::Kafka,
     ] {
         let error = build(&StorageConfig::defaults(kind))
             .await
@@ -437,6 +705,39 @@ async fn build_rejects_an_invalid_config_and_reports_backends_not_built_yet() {
         let expected = format!("{kind} storage is not available in this build yet");
         assert!(error.to_string().contains(&expected), "{error}");
     }
+}
+
+#[tokio::test]
+async fn build_kafka_gives_a_write_only_writer_without_waiting_for_brokers() {
+    // Nothing listens on port 1: the producer connects in the background, so building works.
+    let vars = env(&[
+        ("SPAN_STORAGE_TYPE", "kafka"),
+        ("KAFKA_PRODUCER_BROKERS", "127.0.0.1:1"),
+        ("KAFKA_PRODUCER_COMPRESSION", "zstd"),
+    ]);
+    let config = StorageConfig::from_env(&vars).unwrap();
+    let started = std::time::Instant::now();
+    let storage = build(&config).await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(storage.reader.is_none(), "kafka is write-only");
+    assert!(storage.dependencies.is_none());
+    // An empty write needs no broker; nothing is queued to flush.
+    storage.writer.write_spans(Vec::new()).await.unwrap();
+    assert_eq!(
+        storage.writer.flush(Duration::from_secs(1)).await.unwrap(),
+        0
+    );
+
+    let kerberos = StorageConfig::Kafka(KafkaConfig {
+        authentication: Authentication::Kerberos,
+        ..KafkaConfig::default()
+    });
+    let error = build(&kerberos).await.err().expect("kerberos is rejected");
+    assert_eq!(error.kind(), ErrorKind::InvalidArgument);
+    assert!(
+        error.to_string().contains("KAFKA_PRODUCER_AUTHENTICATION"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
