@@ -28,9 +28,10 @@ lint: ## formatting check and clippy with warnings as errors
 fmt: ## format the code
 	cargo fmt --all
 
-bench: ## codec benchmarks (criterion); results in BENCHMARKS.md
+bench: ## codec, embedded store and collector-into-Kafka benchmarks; results in BENCHMARKS.md
 	cargo bench -p spur-model --bench codecs
 	cargo bench -p spur-storage-embedded --bench storage
+	bash deploy/bench/collector.sh
 
 fuzz: ## run each cargo-fuzz target for FUZZ_SECONDS (needs nightly + cargo-fuzz)
 	bash shared/model/fuzz/run.sh $(FUZZ_SECONDS)

@@ -17,7 +17,7 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::Message as _;
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::{ClientConfig, ClientContext};
-use spur_model::api_v2::Span;
+use spur_model::api_v2::{Batch, Process, Span};
 use spur_model::kafka::{self, Encoding};
 use spur_model::{SpanId, TraceId};
 use spur_storage::{SpanWriter, StorageError};
@@ -178,6 +178,35 @@ impl SpanWriter for KafkaSpanWriter {
         self.enqueue(&batch)
     }
 
+    /// Like `write_spans` on the batch's spans each given the batch's process, but the process
+    /// is encoded once for the whole batch: in protobuf, a span without a process of its own is
+    /// encoded as is and the batch's encoded process field is appended (protobuf fields may
+    /// come in any order, so every decoder reads the same span).
+    async fn write_batch(&self, batch: Batch) -> Result<(), StorageError> {
+        if batch.spans.is_empty() {
+            return Ok(());
+        }
+        let encoded = match (self.encoding, batch.process) {
+            (Encoding::Protobuf, Some(process)) => {
+                Encoded::with_shared_process(batch.spans, &process)?
+            }
+            (_, process) => {
+                let spans = batch
+                    .spans
+                    .into_iter()
+                    .map(|mut span| {
+                        if span.process.is_none() {
+                            span.process.clone_from(&process);
+                        }
+                        span
+                    })
+                    .collect();
+                Encoded::new(spans, self.encoding)?
+            }
+        };
+        self.enqueue(&encoded)
+    }
+
     /// Waits until every queued message is delivered (or failed) or `timeout` passes, off the
     /// async workers; returns how many messages are still in the producer. Batches still
     /// lingering are sent when their `batch_linger` ends, not at once: rust-rdkafka 0.39 calls
@@ -233,12 +262,52 @@ impl Encoded {
     }
 }
 
+impl Encoded {
+    /// Protobuf messages of spans sharing `process`: see `KafkaSpanWriter::write_batch`.
+    fn with_shared_process(mut spans: Vec<Span>, process: &Process) -> Result<Self, StorageError> {
+        let mut process_field = Vec::with_capacity(256);
+        prost::encoding::message::encode(PROCESS_FIELD, process, &mut process_field);
+        let mut bytes = Vec::with_capacity(spans.len() * 512);
+        let mut messages = Vec::with_capacity(spans.len());
+        for (index, span) in spans.iter_mut().enumerate() {
+            let shared = span.process.is_none();
+            let checked = if shared {
+                check_ids(span)
+            } else {
+                check_span(span)
+            };
+            let trace_id = checked
+                .map_err(|why| StorageError::InvalidArgument(format!("span {index}: {why}")))?;
+            let key_start = bytes.len();
+            let _ = write!(bytes, "{trace_id}");
+            let value_start = bytes.len();
+            kafka::encode_protobuf_into(span, &mut bytes);
+            if shared {
+                bytes.extend_from_slice(&process_field);
+            }
+            messages.push(EncodedMessage {
+                key: key_start..value_start,
+                value: value_start..bytes.len(),
+            });
+        }
+        Ok(Encoded { bytes, messages })
+    }
+}
+
+/// `Span.process`'s field number in `jaeger.api_v2.Span`.
+const PROCESS_FIELD: u32 = 10;
+
 /// The storage contract's requirements of a span (a process, well-formed ids, references
 /// included, so the ingester can decode it); widens 8-byte trace ids. Returns the trace id.
 fn check_span(span: &mut Span) -> Result<TraceId, String> {
     if span.process.is_none() {
         return Err("no process".to_owned());
     }
+    check_ids(span)
+}
+
+/// Well-formed ids (references included); widens 8-byte trace ids. Returns the trace id.
+fn check_ids(span: &mut Span) -> Result<TraceId, String> {
     let trace_id = widen_trace_id(&mut span.trace_id)?;
     SpanId::from_bytes(&span.span_id).map_err(|error| error.to_string())?;
     for reference in &mut span.references {
@@ -392,6 +461,39 @@ mod tests {
             assert_eq!(decoded[0].trace_id, TraceId::new(0, 5).to_bytes());
             assert_eq!(decoded[1].trace_id, long.trace_id);
         }
+    }
+
+    #[test]
+    fn a_shared_process_is_encoded_once_and_decodes_into_every_span() {
+        let process = Process {
+            service_name: "batch-service".into(),
+            tags: vec![spur_model::api_v2::KeyValue::string("host", "a")],
+        };
+        let shared = Span {
+            process: None,
+            ..span(TraceId::new(1, 2).to_bytes().to_vec())
+        };
+        let own = span(TraceId::new(3, 4).to_bytes().to_vec());
+        let batch =
+            Encoded::with_shared_process(vec![shared.clone(), own.clone()], &process).unwrap();
+        let decoded: Vec<Span> = batch
+            .messages
+            .iter()
+            .map(|message| kafka::decode_protobuf(&batch.bytes[message.value.clone()]).unwrap())
+            .collect();
+        // What the per-span path (process embedded in each span) writes for the same spans.
+        let flattened = Span {
+            process: Some(process),
+            ..shared
+        };
+        let expected: Vec<Span> = [flattened, own]
+            .iter()
+            .map(|span| kafka::decode_protobuf(&kafka::encode_protobuf(span)).unwrap())
+            .collect();
+        assert_eq!(decoded, expected);
+        let mut bad = span(vec![1, 2, 3]);
+        bad.process = None;
+        assert!(Encoded::with_shared_process(vec![bad], &Process::default()).is_err());
     }
 
     #[test]
