@@ -1,11 +1,18 @@
-//! Entry point of the `spur-all-in-one` binary: runs the library and maps its result to an exit code.
+//! Entry point of `spur-all-in-one`: for now the collector's receivers (every port of
+//! `spur-collector`) writing to the **embedded store** unless `SPAN_STORAGE_TYPE` says
+//! otherwise; the agent's UDP receivers and the query API and UI join this process with their
+//! issues.
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    match spur_all_in_one::run() {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("spur-all-in-one: {error:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    spur_collector::app::main(
+        spur_config::Program {
+            name: "spur-all-in-one",
+            about: "Spur in one process: every collector receiver on the embedded store \
+                    (query API and UI, agent UDP: to come)",
+        },
+        spur_storage_factory::StorageKind::Embedded,
+    )
 }

@@ -7,8 +7,11 @@
 //! - [`pipeline`]: the bounded queue, workers and writer every receiver shares;
 //! - [`sanitize`]: what is done to each span; [`metrics`]: every metric's name;
 //! - [`sampling`]: Jaeger's strategies file served over HTTP and gRPC;
-//! - [`server`]: binding the ports, serving them, and shutting down in order.
+//! - [`server`]: binding the ports, serving them, and shutting down in order;
+//! - [`app`]: the whole process (settings, writer, signals, exit code), shared with the
+//!   all-in-one.
 
+pub mod app;
 pub mod config;
 pub mod metrics;
 pub mod pipeline;

@@ -1,0 +1,110 @@
+//! The collector as a process: load the settings (flags, YAML, environment), open the writer
+//! the storage settings choose, bind the ports, serve until SIGTERM, and turn the outcome into
+//! an exit code. `spur-collector` runs it with Jaeger's default backend; `spur-all-in-one`
+//! with the embedded store.
+
+use std::collections::HashMap;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use spur_config::{LoadError, Problems, Program};
+use spur_storage_factory::{StorageConfig, StorageKind};
+
+use crate::server::Services;
+use crate::{CollectorConfig, Listeners, SETTINGS};
+
+/// Runs the process; `default_storage` applies when `SPAN_STORAGE_TYPE` is unset. Exit codes:
+/// 0 after a clean shutdown, 1 when serving failed or spans were lost at shutdown, 2 for an
+/// invalid configuration.
+pub fn main(program: Program, default_storage: StorageKind) -> ExitCode {
+    let env: HashMap<String, String> = std::env::vars().collect();
+    let declared: Vec<spur_config::Setting> = SETTINGS
+        .iter()
+        .chain(spur_storage_factory::SETTINGS)
+        .copied()
+        .collect();
+    let settings = match spur_config::load(program, &declared, std::env::args_os(), &env) {
+        Ok(settings) => settings,
+        Err(LoadError::CommandLine(error)) => error.exit(),
+        Err(error) => {
+            eprintln!("{}: {error}", program.name);
+            return ExitCode::from(2);
+        }
+    };
+    let mut problems = Problems::default();
+    let config = CollectorConfig::read(&settings, &mut problems);
+    let storage = match StorageConfig::from_env_or(&settings.as_env(&env), default_storage) {
+        Ok(storage) => Some(storage),
+        Err(error) => {
+            problems.extend(
+                error
+                    .problems
+                    .into_iter()
+                    .map(|problem| (problem.key.to_owned(), problem.message)),
+            );
+            None
+        }
+    };
+    if let Err(error) = problems.finish() {
+        eprintln!("{}: {error}", program.name);
+        return ExitCode::from(2);
+    }
+    let Some(storage) = storage else {
+        return ExitCode::from(2);
+    };
+    spur_telemetry::logging::init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("{}: cannot start the runtime: {error}", program.name);
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(config, storage)) {
+        Ok(0) => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::FAILURE,
+        Err(error) => {
+            eprintln!("{}: {error:#}", program.name);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Opens the writer, binds, serves; returns the spans lost at shutdown.
+async fn serve(config: CollectorConfig, storage: StorageConfig) -> anyhow::Result<u64> {
+    let metrics = spur_telemetry::metrics::install().map_err(anyhow::Error::msg)?;
+    let writer_name = if matches!(storage, StorageConfig::Kafka(_)) {
+        "kafka"
+    } else {
+        "storage"
+    };
+    tracing::info!(storage = ?storage_kind(&storage), "opening the span writer");
+    let built = spur_storage_factory::build(&storage).await?;
+    let sampling = crate::sampling::StrategyStore::open(
+        config.strategies_file.as_deref(),
+        config.strategies_reload,
+    )
+    .await?;
+    let listeners = Listeners::bind(&config).await?;
+    let shutdown = spur_telemetry::shutdown::on_signal();
+    let services = Services {
+        writer: Arc::clone(&built.writer),
+        writer_name,
+        health: spur_telemetry::health::Health::new(),
+        metrics,
+        sampling,
+    };
+    let report = crate::run(config, services, listeners, shutdown).await?;
+    Ok(report.lost_spans)
+}
+
+fn storage_kind(storage: &StorageConfig) -> &'static str {
+    match storage {
+        StorageConfig::Memory(_) => "memory",
+        StorageConfig::Embedded(_) => "embedded",
+        StorageConfig::Cassandra(_) => "cassandra",
+        StorageConfig::Elasticsearch(_) => "elasticsearch",
+        StorageConfig::Opensearch(_) => "opensearch",
+        StorageConfig::Kafka(_) => "kafka",
+    }
+}
