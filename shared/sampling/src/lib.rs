@@ -1,1 +1,0 @@
-//! spur-sampling (being built).
