@@ -1,18 +1,143 @@
-//! Entry point of `spur-all-in-one`: for now the collector's receivers (every port of
-//! `spur-collector`) writing to the **embedded store** unless `SPAN_STORAGE_TYPE` says
-//! otherwise; the agent's UDP receivers and the query API and UI join this process with their
-//! issues.
+//! Entry point of `spur-all-in-one`: the collector's receivers and the query API in one
+//! process over one storage backend, the **embedded store** unless `SPAN_STORAGE_TYPE` says
+//! otherwise (data under `BADGER_DIRECTORY_VALUE`, default `data/values`). One admin port
+//! (14269) serves health and metrics for both. The agent's UDP receivers and the web UI join
+//! with their issues.
+
+use std::collections::HashMap;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use spur_config::{LoadError, Problems, Program, Setting};
+use spur_storage_factory::{StorageConfig, StorageKind};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn main() -> std::process::ExitCode {
-    spur_collector::app::main(
-        spur_config::Program {
-            name: "spur-all-in-one",
-            about: "Spur in one process: every collector receiver on the embedded store \
-                    (query API and UI, agent UDP: to come)",
-        },
-        spur_storage_factory::StorageKind::Embedded,
+const PROGRAM: Program = Program {
+    name: "spur-all-in-one",
+    about: "Spur in one process: every collector receiver and the query API, on the embedded store",
+};
+
+fn main() -> ExitCode {
+    let env: HashMap<String, String> = std::env::vars().collect();
+    // The admin port is declared by both services: the collector's (14269) is Jaeger's choice
+    // for the all-in-one, so the first declaration wins.
+    let mut declared: Vec<Setting> = Vec::new();
+    for setting in spur_collector::SETTINGS
+        .iter()
+        .chain(spur_query::config::SETTINGS)
+        .chain(spur_storage_factory::SETTINGS)
+    {
+        if !declared.iter().any(|known| known.key == setting.key) {
+            declared.push(*setting);
+        }
+    }
+    let settings = match spur_config::load(PROGRAM, &declared, std::env::args_os(), &env) {
+        Ok(settings) => settings,
+        Err(LoadError::CommandLine(error)) => error.exit(),
+        Err(error) => {
+            eprintln!("{}: {error}", PROGRAM.name);
+            return ExitCode::from(2);
+        }
+    };
+    let mut problems = Problems::default();
+    let collector = spur_collector::CollectorConfig::read(&settings, &mut problems);
+    let mut query = spur_query::config::QueryConfig::read(&settings, &mut problems);
+    query.admin = None;
+    let storage = match StorageConfig::from_env_or(&settings.as_env(&env), StorageKind::Embedded) {
+        Ok(storage) => Some(storage),
+        Err(error) => {
+            problems.extend(
+                error
+                    .problems
+                    .into_iter()
+                    .map(|problem| (problem.key.to_owned(), problem.message)),
+            );
+            None
+        }
+    };
+    if let Err(error) = problems.finish() {
+        eprintln!("{}: {error}", PROGRAM.name);
+        return ExitCode::from(2);
+    }
+    let Some(storage) = storage else {
+        return ExitCode::from(2);
+    };
+    spur_telemetry::logging::init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("{}: cannot start the runtime: {error}", PROGRAM.name);
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(collector, query, storage)) {
+        Ok(0) => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::FAILURE,
+        Err(error) => {
+            eprintln!("{}: {error:#}", PROGRAM.name);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs both services until SIGTERM; returns the spans lost at shutdown.
+async fn serve(
+    collector: spur_collector::CollectorConfig,
+    query: spur_query::config::QueryConfig,
+    storage: StorageConfig,
+) -> anyhow::Result<u64> {
+    let metrics = spur_telemetry::metrics::install().map_err(anyhow::Error::msg)?;
+    let built = spur_storage_factory::build(&storage).await?;
+    let reader = built
+        .reader
+        .clone()
+        .ok_or_else(|| anyhow::anyhow!("the all-in-one needs a storage backend it can read"))?;
+    let sampling = spur_collector::sampling::StrategyStore::open(
+        collector.strategies_file.as_deref(),
+        collector.strategies_reload,
     )
+    .await?;
+    let collector_listeners = spur_collector::Listeners::bind(&collector).await?;
+    let query_listeners = spur_query::server::Listeners::bind(&query).await?;
+    let health = spur_telemetry::health::Health::new();
+    let shutdown = spur_telemetry::shutdown::on_signal();
+    let collector_services = spur_collector::server::Services {
+        writer: Arc::clone(&built.writer),
+        writer_name: "storage",
+        health: health.clone(),
+        metrics: metrics.clone(),
+        sampling,
+    };
+    let query_services = spur_query::server::Services {
+        reader,
+        dependencies: built.dependencies.clone(),
+        health: spur_telemetry::health::Health::new(),
+        metrics,
+    };
+    // Whichever service ends first (SIGTERM, or a failure) stops the other.
+    let collector_stop = shutdown.clone();
+    let query_stop = shutdown.clone();
+    let (collected, queried) = tokio::join!(
+        async move {
+            let result = spur_collector::run(
+                collector,
+                collector_services,
+                collector_listeners,
+                collector_stop.clone(),
+            )
+            .await;
+            collector_stop.cancel();
+            result
+        },
+        async move {
+            let result =
+                spur_query::server::run(query_services, query_listeners, query_stop.clone()).await;
+            query_stop.cancel();
+            result
+        },
+    );
+    queried?;
+    Ok(collected?.lost_spans)
 }

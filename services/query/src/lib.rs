@@ -1,9 +1,17 @@
-//! spur-query: Jaeger-compatible HTTP and gRPC query API and the web UI.
+//! spur-query: Jaeger's query API over any storage backend.
 //!
-//! Skeleton: the service is built by its own issue. Until then [`run`] reports that it is not
-//! available, so nobody mistakes this binary for a working one.
+//! - [`http`]: the HTTP JSON API the Jaeger UI and Grafana use (`/api/...`, port 16686);
+//! - [`grpc`]: `jaeger.api_v2.QueryService` (port 16685), raw traces in chunks;
+//! - [`adjust`]: the trace adjusters Jaeger's HTTP API applies (dedupe span ids, clock skew,
+//!   sorting, reference fixes, warnings);
+//!
+//! - [`config`], [`server`], [`app`]: settings, serving the ports, the process.
+//!
+//! Readers come from `spur-storage-factory`; nothing here knows a backend.
 
-/// Runs the service until shutdown. Not yet implemented: always returns an error.
-pub fn run() -> anyhow::Result<()> {
-    anyhow::bail!("spur-query is not implemented yet")
-}
+pub mod adjust;
+pub mod app;
+pub mod config;
+pub mod grpc;
+pub mod http;
+pub mod server;

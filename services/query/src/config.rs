@@ -1,0 +1,65 @@
+//! The query service's settings (Jaeger's flag and environment names, see `spur-config`) and
+//! the typed [`QueryConfig`] read from them.
+
+use std::net::SocketAddr;
+
+use spur_config::{Problems, Setting, Settings};
+
+/// Every setting the query service reads besides the storage backend's.
+pub const SETTINGS: &[Setting] = &[
+    Setting::new(
+        "query.http-server.host-port",
+        ":16686",
+        "HTTP JSON API (and UI) address; empty disables",
+    ),
+    Setting::new(
+        "query.grpc-server.host-port",
+        ":16685",
+        "gRPC api_v2 QueryService address; empty disables",
+    ),
+    Setting::new(
+        "admin.http.host-port",
+        ":16687",
+        "admin address: / health, /ready, /metrics",
+    ),
+];
+
+/// The query service's configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryConfig {
+    pub http: Option<SocketAddr>,
+    pub grpc: Option<SocketAddr>,
+    pub admin: Option<SocketAddr>,
+}
+
+impl QueryConfig {
+    /// Reads every field, recording bad values in `problems`.
+    pub fn read(settings: &Settings, problems: &mut Problems) -> QueryConfig {
+        let address = |key: &str, problems: &mut Problems| {
+            settings
+                .parse_with(key, problems, parse_host_port)
+                .flatten()
+        };
+        QueryConfig {
+            http: address("query.http-server.host-port", problems),
+            grpc: address("query.grpc-server.host-port", problems),
+            admin: address("admin.http.host-port", problems),
+        }
+    }
+}
+
+/// Jaeger's `host:port` form: `:16686` means every interface; empty means disabled.
+pub fn parse_host_port(text: &str) -> Result<Option<SocketAddr>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let full = if text.starts_with(':') {
+        format!("0.0.0.0{text}")
+    } else {
+        text.replace("localhost:", "127.0.0.1:")
+    };
+    full.parse::<SocketAddr>()
+        .map(Some)
+        .map_err(|_| "not a host:port like :16686 or 127.0.0.1:16686".to_owned())
+}
