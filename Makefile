@@ -31,6 +31,7 @@ fmt: ## format the code
 bench: ## codec, embedded store and collector-into-Kafka benchmarks; results in BENCHMARKS.md
 	cargo bench -p spur-model --bench codecs
 	cargo bench -p spur-storage-embedded --bench storage
+	cargo bench -p spur-query --bench http
 	bash deploy/bench/collector.sh
 
 fuzz: ## run each cargo-fuzz target for FUZZ_SECONDS (needs nightly + cargo-fuzz)

@@ -266,3 +266,48 @@ pub fn sample_zipkin_v2_json(spans: usize) -> Vec<u8> {
         .collect();
     serde_json::to_vec(&items).unwrap_or_default()
 }
+
+/// The storage benchmarks' workload: services, operations and tag values per span.
+pub mod workload {
+    use super::*;
+
+    pub const SERVICES: u64 = 10;
+    pub const OPERATIONS: u64 = 20;
+
+    /// Trace `trace`'s id: scattered over the id space like the random ids clients generate.
+    pub fn trace_id(trace: u64) -> TraceId {
+        TraceId::new(trace.wrapping_mul(0x9e37_79b9_7f4a_7c15), trace)
+    }
+
+    /// Span `index` of trace `trace`, starting at `start` (µs): 20 tags (18 span tags with 7
+    /// values each, 2 process tags), a parent reference, service `service-{trace % 10}` and
+    /// operation `op-{(trace + index) % 20}`.
+    pub fn span(index: u64, trace: u64, start: i64) -> Span {
+        Span {
+            trace_id: trace_id(trace).to_bytes().to_vec(),
+            span_id: (index + 1).to_be_bytes().to_vec(),
+            operation_name: format!("op-{}", (trace + index) % OPERATIONS),
+            references: vec![SpanRef::new(
+                trace_id(trace),
+                SpanId(1),
+                SpanRefType::ChildOf,
+            )],
+            flags: 1,
+            start_time: Some(timestamp_from_micros(start)),
+            duration: Some(duration_from_micros(100 + (index % 1000) as i64)),
+            tags: (0..18)
+                .map(|t| {
+                    KeyValue::string(format!("attr.{t:02}"), format!("value-{}", (index + t) % 7))
+                })
+                .collect(),
+            process: Some(Process {
+                service_name: format!("service-{}", trace % SERVICES),
+                tags: vec![
+                    KeyValue::string("hostname", format!("host-{}", trace % 50)),
+                    KeyValue::string("jaeger.version", "Go-2.30.0"),
+                ],
+            }),
+            ..Default::default()
+        }
+    }
+}

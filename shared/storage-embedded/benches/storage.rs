@@ -9,9 +9,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use spur_model::TraceId;
-use spur_model::api_v2::{KeyValue, Process, Span, SpanRef, SpanRefType};
-use spur_model::time::{duration_from_micros, timestamp_from_micros};
+use spur_model::api_v2::Span;
+use spur_model::testing::workload::{OPERATIONS, SERVICES, span, trace_id};
 use spur_storage::{GetTraceQuery, SpanReader, SpanWriter, TraceQuery};
 use spur_storage_embedded::{EmbeddedOptions, EmbeddedStore};
 
@@ -21,8 +20,6 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const BATCH: usize = 100;
 const STORE_SPANS: u64 = 1_000_000;
 const SPANS_PER_TRACE: u64 = 10;
-const SERVICES: u64 = 10;
-const OPERATIONS: u64 = 20;
 
 fn now_micros() -> i64 {
     SystemTime::now()
@@ -44,42 +41,6 @@ fn open(directory: &Path) -> EmbeddedStore {
         retention,
     })
     .unwrap()
-}
-
-/// Span `index` of the synthetic workload: 20 tags (18 span tags with a few distinct values
-/// each, 2 process tags), a parent reference, one of SERVICES services and OPERATIONS operations.
-/// Trace `trace`'s id: scattered over the id space like the random ids clients generate, so
-/// spans land all over the store's trace-ordered key space as they do in production.
-fn trace_id(trace: u64) -> TraceId {
-    TraceId::new(trace.wrapping_mul(0x9e37_79b9_7f4a_7c15), trace)
-}
-
-fn span(index: u64, trace: u64, start: i64) -> Span {
-    let service = trace % SERVICES;
-    Span {
-        trace_id: trace_id(trace).to_bytes().to_vec(),
-        span_id: (index + 1).to_be_bytes().to_vec(),
-        operation_name: format!("op-{}", (trace + index) % OPERATIONS),
-        references: vec![SpanRef::new(
-            trace_id(trace),
-            spur_model::SpanId(1),
-            SpanRefType::ChildOf,
-        )],
-        flags: 1,
-        start_time: Some(timestamp_from_micros(start)),
-        duration: Some(duration_from_micros(100 + (index % 1000) as i64)),
-        tags: (0..18)
-            .map(|t| KeyValue::string(format!("attr.{t:02}"), format!("value-{}", (index + t) % 7)))
-            .collect(),
-        process: Some(Process {
-            service_name: format!("service-{service}"),
-            tags: vec![
-                KeyValue::string("hostname", format!("host-{}", trace % 50)),
-                KeyValue::string("jaeger.version", "Go-2.30.0"),
-            ],
-        }),
-        ..Default::default()
-    }
 }
 
 fn percentiles(mut samples: Vec<Duration>) -> (Duration, Duration) {
