@@ -94,11 +94,7 @@ async fn serve(
         .reader
         .clone()
         .ok_or_else(|| anyhow::anyhow!("the all-in-one needs a storage backend it can read"))?;
-    let sampling = spur_collector::sampling::StrategyStore::open(
-        collector.strategies_file.as_deref(),
-        collector.strategies_reload,
-    )
-    .await?;
+    let sampling = spur_sampling::StrategyStore::open(collector.sampling_options()).await?;
     let collector_listeners = spur_collector::Listeners::bind(&collector).await?;
     let query_listeners = spur_query::server::Listeners::bind(&query).await?;
     let health = spur_telemetry::health::Health::new();

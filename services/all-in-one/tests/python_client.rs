@@ -61,7 +61,10 @@ async fn a_trace_from_the_python_sdk_comes_back_from_the_query_api() {
     assert!(ready, "the all-in-one did not become ready");
 
     let service = format!("aio-python-{}", std::process::id());
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/clients/live/otel_python.py");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/clients/live/otel_python.py"
+    );
     let sent = Command::new(python)
         .args([
             script,
@@ -74,12 +77,18 @@ async fn a_trace_from_the_python_sdk_comes_back_from_the_query_api() {
         ])
         .output()
         .unwrap();
-    assert!(sent.status.success(), "{}", String::from_utf8_lossy(&sent.stderr));
+    assert!(
+        sent.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
     let described: serde_json::Value = serde_json::from_slice(&sent.stdout).unwrap();
     let sdk_spans = described["spans"].as_array().unwrap();
 
     let found: serde_json::Value = http
-        .get(format!("http://{QUERY}/api/traces?service={service}&limit=10"))
+        .get(format!(
+            "http://{QUERY}/api/traces?service={service}&limit=10"
+        ))
         .send()
         .await
         .unwrap()

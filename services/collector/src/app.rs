@@ -80,11 +80,7 @@ async fn serve(config: CollectorConfig, storage: StorageConfig) -> anyhow::Resul
     };
     tracing::info!(storage = ?storage_kind(&storage), "opening the span writer");
     let built = spur_storage_factory::build(&storage).await?;
-    let sampling = crate::sampling::StrategyStore::open(
-        config.strategies_file.as_deref(),
-        config.strategies_reload,
-    )
-    .await?;
+    let sampling = spur_sampling::StrategyStore::open(config.sampling_options()).await?;
     let listeners = Listeners::bind(&config).await?;
     let shutdown = spur_telemetry::shutdown::on_signal();
     let services = Services {

@@ -90,6 +90,11 @@ pub const SETTINGS: &[Setting] = &[
         "0s",
         "how often the strategies file is re-read; 0 never",
     ),
+    Setting::new(
+        "sampling.strategies.bugfix-5270",
+        "false",
+        "rate-limiting services also inherit the default operation strategies",
+    ),
 ];
 
 /// The collector's configuration, read from [`Settings`].
@@ -108,8 +113,9 @@ pub struct CollectorConfig {
     pub num_workers: usize,
     pub collector_tags: Vec<KeyValue>,
     pub shutdown_timeout: Duration,
-    pub strategies_file: Option<std::path::PathBuf>,
+    pub strategies_file: Option<String>,
     pub strategies_reload: Duration,
+    pub strategies_bugfix_5270: bool,
 }
 
 impl CollectorConfig {
@@ -158,8 +164,22 @@ impl CollectorConfig {
                 .parse_with("collector.tags", problems, parse_tags)
                 .unwrap_or_default(),
             shutdown_timeout: duration("collector.shutdown-timeout", problems),
-            strategies_file: (!strategies.is_empty()).then(|| strategies.into()),
+            strategies_file: (!strategies.is_empty()).then(|| strategies.to_owned()),
             strategies_reload: duration("sampling.strategies-reload-interval", problems),
+            strategies_bugfix_5270: settings
+                .parse::<bool>("sampling.strategies.bugfix-5270", problems)
+                .unwrap_or(false),
+        }
+    }
+}
+
+impl CollectorConfig {
+    /// The sampling strategy store's options.
+    pub fn sampling_options(&self) -> spur_sampling::StoreOptions {
+        spur_sampling::StoreOptions {
+            strategies_file: self.strategies_file.clone(),
+            reload_interval: self.strategies_reload,
+            include_default_operation_strategies: self.strategies_bugfix_5270,
         }
     }
 }

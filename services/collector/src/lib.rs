@@ -6,7 +6,7 @@
 //! - [`receivers`]: one module per protocol and port;
 //! - [`pipeline`]: the bounded queue, workers and writer every receiver shares;
 //! - [`sanitize`]: what is done to each span; [`metrics`]: every metric's name;
-//! - [`sampling`]: Jaeger's strategies file served over HTTP and gRPC;
+//! - sampling strategies are `spur-sampling`'s, mounted on the gRPC and HTTP ports;
 //! - [`server`]: binding the ports, serving them, and shutting down in order;
 //! - [`app`]: the whole process (settings, writer, signals, exit code), shared with the
 //!   all-in-one.
@@ -16,7 +16,6 @@ pub mod config;
 pub mod metrics;
 pub mod pipeline;
 pub mod receivers;
-pub mod sampling;
 pub mod sanitize;
 pub mod server;
 

@@ -72,7 +72,7 @@ pub struct Services {
     pub writer_name: &'static str,
     pub health: Health,
     pub metrics: PrometheusHandle,
-    pub sampling: crate::sampling::StrategyStore,
+    pub sampling: spur_sampling::StrategyStore,
 }
 
 /// Serves until `shutdown` is cancelled, then shuts down in phases.
@@ -111,7 +111,7 @@ pub async fn run(
                 pipeline.clone(),
                 max_message,
             ))
-            .add_service(crate::sampling::grpc_service(context.sampling.clone()));
+            .add_service(spur_sampling::grpc_service(context.sampling.clone()));
         let stop = receivers_stop.clone();
         servers.spawn(async move {
             router
@@ -140,8 +140,12 @@ pub async fn run(
     let http_servers: [(Option<TcpListener>, Router, &str); 3] = [
         (
             listeners.http,
-            receivers::jaeger_http::router(pipeline.clone(), max_body)
-                .merge(crate::sampling::http_router(context.sampling.clone())),
+            receivers::jaeger_http::router(pipeline.clone(), max_body).merge(
+                spur_sampling::router(
+                    context.sampling.clone(),
+                    &spur_sampling::HttpOptions::collector(),
+                ),
+            ),
             "Jaeger HTTP server (14268)",
         ),
         (

@@ -9,9 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{default_config, metric_value, start_with_sampling};
-use spur_collector::sampling::StrategyStore;
 use spur_model::api_v2::SamplingStrategyParameters;
 use spur_model::api_v2::sampling_manager_client::SamplingManagerClient;
+use spur_sampling::{StoreOptions, StrategyStore};
 use spur_storage::memory::MemoryStore;
 
 const FIRST: &str = r#"{"default_strategy": {"type": "probabilistic", "param": 0.25},
@@ -25,9 +25,13 @@ async fn strategies_are_served_over_http_and_grpc_and_follow_the_file() {
     std::fs::create_dir_all(&directory).unwrap();
     let file = directory.join("strategies.json");
     std::fs::write(&file, FIRST).unwrap();
-    let store = StrategyStore::open(Some(&file), Duration::from_millis(50))
-        .await
-        .unwrap();
+    let store = StrategyStore::open(StoreOptions {
+        strategies_file: Some(file.to_str().unwrap().to_owned()),
+        reload_interval: Duration::from_millis(50),
+        include_default_operation_strategies: false,
+    })
+    .await
+    .unwrap();
     let collector =
         start_with_sampling(Arc::new(MemoryStore::new(10)), default_config(), store).await;
     let http = reqwest::Client::new();
@@ -53,7 +57,7 @@ async fn strategies_are_served_over_http_and_grpc_and_follow_the_file() {
         .unwrap();
     assert_eq!(missing.status(), 400);
     assert_eq!(
-        missing.text().await.unwrap(),
+        missing.text().await.unwrap().trim_end(),
         "'service' parameter must be provided once"
     );
 
@@ -114,9 +118,13 @@ async fn strategies_are_served_over_http_and_grpc_and_follow_the_file() {
 async fn a_broken_file_at_start_is_an_error_naming_it() {
     let file = std::env::temp_dir().join(format!("spur-sampling-bad-{}.json", std::process::id()));
     std::fs::write(&file, "{\n  \"default_strategy\": 5").unwrap();
-    let error = StrategyStore::open(Some(&file), Duration::ZERO)
-        .await
-        .unwrap_err();
+    let error = StrategyStore::open(StoreOptions {
+        strategies_file: Some(file.to_str().unwrap().to_owned()),
+        reload_interval: Duration::ZERO,
+        include_default_operation_strategies: false,
+    })
+    .await
+    .unwrap_err();
     let message = error.to_string();
     assert!(
         message.contains(file.to_str().unwrap()) && message.contains("line 2"),

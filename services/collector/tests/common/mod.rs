@@ -76,18 +76,13 @@ async fn local() -> Option<TcpListener> {
 }
 
 pub async fn start(writer: Arc<dyn SpanWriter>, config: CollectorConfig) -> Running {
-    start_with_sampling(
-        writer,
-        config,
-        spur_collector::sampling::StrategyStore::default(),
-    )
-    .await
+    start_with_sampling(writer, config, spur_sampling::StrategyStore::default()).await
 }
 
 pub async fn start_with_sampling(
     writer: Arc<dyn SpanWriter>,
     config: CollectorConfig,
-    sampling: spur_collector::sampling::StrategyStore,
+    sampling: spur_sampling::StrategyStore,
 ) -> Running {
     let listeners = Listeners {
         grpc: local().await,
