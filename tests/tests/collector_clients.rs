@@ -327,7 +327,7 @@ impl Collector {
             writer_name: "kafka",
             health: health.clone(),
             metrics,
-            sampling: spur_collector::sampling::StrategyStore::default(),
+            sampling: spur_sampling::StrategyStore::default(),
         };
         let shutdown = CancellationToken::new();
         let token = shutdown.clone();
