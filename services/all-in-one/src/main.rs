@@ -1,18 +1,33 @@
 //! Entry point of `spur-all-in-one`: the collector's receivers and the query API in one
 //! process over one storage backend, the **embedded store** unless `SPAN_STORAGE_TYPE` says
 //! otherwise (data under `BADGER_DIRECTORY_VALUE`, default `data/values`). One admin port
-//! (14269) serves health and metrics for both. The agent's UDP receivers and the web UI join
-//! with their issues.
+//! (14269) serves health and metrics for both. The agent's UDP ports (6831 compact, 6832
+//! binary) feed the same pipeline. The web UI joins with its issue.
 
 use std::collections::HashMap;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use spur_collector::receivers::udp::Protocol;
 use spur_config::{LoadError, Problems, Program, Setting};
 use spur_storage_factory::{StorageConfig, StorageKind};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// The agent's UDP ports, served in this process (Jaeger's agent flag names).
+const UDP_SETTINGS: &[Setting] = &[
+    Setting::new(
+        "processor.jaeger-compact.server-host-port",
+        ":6831",
+        "agent UDP port, thrift compact emitBatch; empty disables",
+    ),
+    Setting::new(
+        "processor.jaeger-binary.server-host-port",
+        ":6832",
+        "agent UDP port, thrift binary emitBatch; empty disables",
+    ),
+];
 
 const PROGRAM: Program = Program {
     name: "spur-all-in-one",
@@ -27,6 +42,7 @@ fn main() -> ExitCode {
     for setting in spur_collector::SETTINGS
         .iter()
         .chain(spur_query::config::SETTINGS)
+        .chain(UDP_SETTINGS)
         .chain(spur_storage_factory::SETTINGS)
     {
         if !declared.iter().any(|known| known.key == setting.key) {
@@ -43,6 +59,20 @@ fn main() -> ExitCode {
     };
     let mut problems = Problems::default();
     let collector = spur_collector::CollectorConfig::read(&settings, &mut problems);
+    let mut udp = Vec::new();
+    for (key, protocol) in [
+        (
+            "processor.jaeger-compact.server-host-port",
+            Protocol::Compact,
+        ),
+        ("processor.jaeger-binary.server-host-port", Protocol::Binary),
+    ] {
+        if let Some(Some(address)) =
+            settings.parse_with(key, &mut problems, spur_collector::config::parse_host_port)
+        {
+            udp.push((address, protocol, key));
+        }
+    }
     let mut query = spur_query::config::QueryConfig::read(&settings, &mut problems);
     query.admin = None;
     let storage = match StorageConfig::from_env_or(&settings.as_env(&env), StorageKind::Embedded) {
@@ -72,7 +102,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(serve(collector, query, storage)) {
+    match runtime.block_on(serve(collector, query, udp, storage)) {
         Ok(0) => ExitCode::SUCCESS,
         Ok(_) => ExitCode::FAILURE,
         Err(error) => {
@@ -86,6 +116,7 @@ fn main() -> ExitCode {
 async fn serve(
     collector: spur_collector::CollectorConfig,
     query: spur_query::config::QueryConfig,
+    udp: Vec<(std::net::SocketAddr, Protocol, &'static str)>,
     storage: StorageConfig,
 ) -> anyhow::Result<u64> {
     let metrics = spur_telemetry::metrics::install().map_err(anyhow::Error::msg)?;
@@ -95,7 +126,13 @@ async fn serve(
         .clone()
         .ok_or_else(|| anyhow::anyhow!("the all-in-one needs a storage backend it can read"))?;
     let sampling = spur_sampling::StrategyStore::open(collector.sampling_options()).await?;
-    let collector_listeners = spur_collector::Listeners::bind(&collector).await?;
+    let mut collector_listeners = spur_collector::Listeners::bind(&collector).await?;
+    for (address, protocol, key) in udp {
+        let socket = tokio::net::UdpSocket::bind(address)
+            .await
+            .map_err(|error| anyhow::anyhow!("cannot listen on {address}/udp ({key}): {error}"))?;
+        collector_listeners.udp.push((socket, protocol));
+    }
     let query_listeners = spur_query::server::Listeners::bind(&query).await?;
     let health = spur_telemetry::health::Health::new();
     let shutdown = spur_telemetry::shutdown::on_signal();

@@ -22,6 +22,10 @@ async fn spans_land_in_the_embedded_store_by_default() {
             "--collector.otlp.grpc.host-port=127.0.0.1:24317",
             "--collector.otlp.http.host-port=127.0.0.1:24318",
             "--admin.http.host-port=127.0.0.1:24269",
+            "--query.http-server.host-port=127.0.0.1:24686",
+            "--query.grpc-server.host-port=127.0.0.1:24685",
+            "--processor.jaeger-compact.server-host-port=",
+            "--processor.jaeger-binary.server-host-port=",
         ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -42,6 +42,8 @@ async fn a_trace_from_the_python_sdk_comes_back_from_the_query_api() {
             &format!("--admin.http.host-port={ADMIN}"),
             &format!("--query.http-server.host-port={QUERY}"),
             "--query.grpc-server.host-port=127.0.0.1:25685",
+            "--processor.jaeger-compact.server-host-port=",
+            "--processor.jaeger-binary.server-host-port=",
         ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())

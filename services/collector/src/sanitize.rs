@@ -35,6 +35,8 @@ impl Format {
 pub enum Transport {
     Grpc,
     Http,
+    /// Agent datagrams received by the all-in-one's UDP ports.
+    Udp,
 }
 
 impl Transport {
@@ -42,6 +44,7 @@ impl Transport {
         match self {
             Transport::Grpc => "grpc",
             Transport::Http => "http",
+            Transport::Udp => "udp",
         }
     }
 }

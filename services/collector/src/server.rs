@@ -30,6 +30,8 @@ pub struct Listeners {
     pub otlp_grpc: Option<TcpListener>,
     pub otlp_http: Option<TcpListener>,
     pub admin: Option<TcpListener>,
+    /// The agent's UDP ports (the all-in-one binds them; the collector alone does not).
+    pub udp: Vec<(tokio::net::UdpSocket, receivers::udp::Protocol)>,
 }
 
 impl Listeners {
@@ -54,6 +56,7 @@ impl Listeners {
             otlp_grpc: bind(config.otlp_grpc, "collector.otlp.grpc.host-port").await?,
             otlp_http: bind(config.otlp_http, "collector.otlp.http.host-port").await?,
             admin: bind(config.admin, "admin.http.host-port").await?,
+            udp: Vec::new(),
         })
     }
 }
@@ -167,6 +170,14 @@ pub async fn run(
                 .with_graceful_shutdown(stop.cancelled_owned())
                 .await
                 .context(what)
+        });
+    }
+    for (socket, protocol) in listeners.udp {
+        let stop = receivers_stop.clone();
+        let pipeline = pipeline.clone();
+        servers.spawn(async move {
+            receivers::udp::serve(socket, protocol, pipeline, stop).await;
+            Ok(())
         });
     }
     let mut admin = JoinSet::new();

@@ -8,6 +8,7 @@
 //! | [`zipkin`] | 9411 | `POST /api/v2/spans` JSON/protobuf, `POST /api/v1/spans` JSON |
 //! | [`otlp_grpc`] | 4317 | `opentelemetry.proto.collector.trace.v1.TraceService/Export` |
 //! | [`otlp_http`] | 4318 | `POST /v1/traces` protobuf/JSON |
+//! | [`udp`] | 6831/6832 (all-in-one) | agent `emitBatch` datagrams, thrift compact/binary |
 //!
 //! [`http`] holds what the HTTP receivers share: limits, decompression, request metrics and
 //! the mapping of refusals to status codes.
@@ -17,6 +18,7 @@ pub mod jaeger_grpc;
 pub mod jaeger_http;
 pub mod otlp_grpc;
 pub mod otlp_http;
+pub mod udp;
 pub mod zipkin;
 
 use crate::pipeline::Refusal;

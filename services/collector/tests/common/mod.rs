@@ -91,6 +91,7 @@ pub async fn start_with_sampling(
         otlp_grpc: local().await,
         otlp_http: local().await,
         admin: local().await,
+        udp: Vec::new(),
     };
     let address = |listener: &Option<TcpListener>| listener.as_ref().unwrap().local_addr().unwrap();
     let shutdown = CancellationToken::new();
