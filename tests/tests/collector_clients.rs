@@ -317,6 +317,7 @@ impl Collector {
             otlp_grpc: local().await,
             otlp_http: local().await,
             admin: local().await,
+            udp: Vec::new(),
         };
         let address = |l: &Option<TcpListener>| l.as_ref().unwrap().local_addr().unwrap();
         let (http, zipkin) = (address(&listeners.http), address(&listeners.zipkin));
