@@ -148,6 +148,9 @@ async fn serve(
         dependencies: built.dependencies.clone(),
         health: spur_telemetry::health::Health::new(),
         metrics,
+        adjust: spur_query::adjust::AdjustOptions {
+            max_clock_skew_adjustment: query.max_clock_skew_adjustment,
+        },
     };
     // Whichever service ends first (SIGTERM, or a failure) stops the other.
     let collector_stop = shutdown.clone();

@@ -77,6 +77,9 @@ async fn serve(config: QueryConfig, storage: StorageConfig) -> anyhow::Result<()
         dependencies: built.dependencies,
         health: spur_telemetry::health::Health::new(),
         metrics,
+        adjust: crate::adjust::AdjustOptions {
+            max_clock_skew_adjustment: config.max_clock_skew_adjustment,
+        },
     };
     crate::server::run(services, listeners, spur_telemetry::shutdown::on_signal()).await
 }

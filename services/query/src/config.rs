@@ -22,6 +22,11 @@ pub const SETTINGS: &[Setting] = &[
         ":16687",
         "admin address: / health, /ready, /metrics",
     ),
+    Setting::new(
+        "query.max-clock-skew-adjustment",
+        "0s",
+        "largest shift the clock-skew adjuster applies; 0 disables it (spans get a warning)",
+    ),
 ];
 
 /// The query service's configuration.
@@ -30,6 +35,7 @@ pub struct QueryConfig {
     pub http: Option<SocketAddr>,
     pub grpc: Option<SocketAddr>,
     pub admin: Option<SocketAddr>,
+    pub max_clock_skew_adjustment: std::time::Duration,
 }
 
 impl QueryConfig {
@@ -44,6 +50,13 @@ impl QueryConfig {
             http: address("query.http-server.host-port", problems),
             grpc: address("query.grpc-server.host-port", problems),
             admin: address("admin.http.host-port", problems),
+            max_clock_skew_adjustment: settings
+                .parse_with(
+                    "query.max-clock-skew-adjustment",
+                    problems,
+                    spur_storage_factory::duration::parse,
+                )
+                .unwrap_or_default(),
         }
     }
 }

@@ -52,6 +52,8 @@ pub struct Services {
     pub dependencies: Option<Arc<dyn DependencyStore>>,
     pub health: Health,
     pub metrics: PrometheusHandle,
+    /// The adjusters' options (`query.max-clock-skew-adjustment`).
+    pub adjust: crate::adjust::AdjustOptions,
 }
 
 /// Serves until `shutdown` is cancelled.
@@ -63,7 +65,11 @@ pub async fn run(
     let stop = CancellationToken::new();
     let mut servers = JoinSet::new();
     if let Some(listener) = listeners.http {
-        let router = crate::http::router(services.reader.clone(), services.dependencies.clone());
+        let router = crate::http::router_with(
+            services.reader.clone(),
+            services.dependencies.clone(),
+            services.adjust,
+        );
         let stop = stop.clone();
         servers.spawn(async move {
             axum::serve(listener, router)

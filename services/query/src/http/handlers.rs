@@ -17,7 +17,7 @@ use super::envelope::{ApiError, Envelope, StructuredError, json_response};
 use super::goparse::{parse_bool, parse_trace_id, query_unescape};
 use super::params::{self, Form};
 use super::reads;
-use crate::adjust::adjust;
+use crate::adjust::{AdjustOptions, adjust_with};
 
 /// Jaeger's `spanstore.ErrTraceNotFound` text.
 const TRACE_NOT_FOUND: &str = "trace not found";
@@ -32,9 +32,12 @@ fn raw_segment(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or_default()
 }
 
-/// Converts one trace, running the adjusters first when asked.
-fn to_ui(spans: Vec<Span>, adjusted: bool) -> UiTrace {
-    let spans = if adjusted { adjust(spans) } else { spans };
+/// Converts one trace, running the adjusters first when given their options.
+fn to_ui(spans: Vec<Span>, adjust: Option<&AdjustOptions>) -> UiTrace {
+    let spans = match adjust {
+        Some(options) => adjust_with(spans, options),
+        None => spans,
+    };
     trace_to_ui(&spans, &[])
 }
 
@@ -135,14 +138,17 @@ pub async fn search(
     let reader = state.reader.as_ref();
     if params.trace_ids.is_empty() {
         let traces = reads::find_traces(reader, &params.query).await?;
-        let ui = traces.into_iter().map(|spans| to_ui(spans, true)).collect();
+        let ui = traces
+            .into_iter()
+            .map(|spans| to_ui(spans, Some(&state.adjust)))
+            .collect();
         return Ok(traces_response(ui, Vec::new(), &form));
     }
     let mut found = Vec::with_capacity(params.trace_ids.len());
     let mut errors = Vec::new();
     for trace_id in params.trace_ids {
         match reads::get_trace(reader, trace_id).await? {
-            Some(spans) => found.push(to_ui(spans, true)),
+            Some(spans) => found.push(to_ui(spans, Some(&state.adjust))),
             None => errors.push(StructuredError {
                 code: None,
                 msg: TRACE_NOT_FOUND.into(),
@@ -165,7 +171,12 @@ pub async fn trace(
         return Err(ApiError::not_found(TRACE_NOT_FOUND));
     };
     let raw = parse_bool(form.value("raw")).unwrap_or(false);
-    Ok(traces_response(vec![to_ui(spans, !raw)], Vec::new(), &form))
+    let adjust = (!raw).then_some(&state.adjust);
+    Ok(traces_response(
+        vec![to_ui(spans, adjust)],
+        Vec::new(),
+        &form,
+    ))
 }
 
 #[derive(Debug, Serialize)]

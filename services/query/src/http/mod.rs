@@ -26,16 +26,32 @@ use spur_storage::{DependencyStore, SpanReader};
 pub(crate) struct ApiState {
     reader: Arc<dyn SpanReader>,
     dependencies: Option<Arc<dyn DependencyStore>>,
+    adjust: crate::adjust::AdjustOptions,
 }
 
-/// The `/api` routes over a reader and, when the backend has them, dependency links.
+/// The `/api` routes over a reader and, when the backend has them, dependency links, with the
+/// adjusters' default options (clock-skew adjustment disabled, as in Jaeger).
 pub fn router(
     reader: Arc<dyn SpanReader>,
     dependencies: Option<Arc<dyn DependencyStore>>,
 ) -> axum::Router {
+    router_with(
+        reader,
+        dependencies,
+        crate::adjust::AdjustOptions::default(),
+    )
+}
+
+/// [`router`] with the adjusters' options (`query.max-clock-skew-adjustment`).
+pub fn router_with(
+    reader: Arc<dyn SpanReader>,
+    dependencies: Option<Arc<dyn DependencyStore>>,
+    adjust: crate::adjust::AdjustOptions,
+) -> axum::Router {
     let state = ApiState {
         reader,
         dependencies,
+        adjust,
     };
     axum::Router::new()
         .route("/api/services", get(handlers::services))
