@@ -151,6 +151,7 @@ async fn serve(
         adjust: spur_query::adjust::AdjustOptions {
             max_clock_skew_adjustment: query.max_clock_skew_adjustment,
         },
+        base_path: query.base_path.clone(),
     };
     // Whichever service ends first (SIGTERM, or a failure) stops the other.
     let collector_stop = shutdown.clone();

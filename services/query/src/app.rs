@@ -80,6 +80,7 @@ async fn serve(config: QueryConfig, storage: StorageConfig) -> anyhow::Result<()
         adjust: crate::adjust::AdjustOptions {
             max_clock_skew_adjustment: config.max_clock_skew_adjustment,
         },
+        base_path: config.base_path.clone(),
     };
     crate::server::run(services, listeners, spur_telemetry::shutdown::on_signal()).await
 }

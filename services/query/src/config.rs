@@ -23,6 +23,11 @@ pub const SETTINGS: &[Setting] = &[
         "admin address: / health, /ready, /metrics",
     ),
     Setting::new(
+        "query.base-path",
+        "/",
+        "path prefix of the HTTP API, e.g. /jaeger (starts with /, no trailing /)",
+    ),
+    Setting::new(
         "query.max-clock-skew-adjustment",
         "0s",
         "largest shift the clock-skew adjuster applies; 0 disables it (spans get a warning)",
@@ -36,6 +41,8 @@ pub struct QueryConfig {
     pub grpc: Option<SocketAddr>,
     pub admin: Option<SocketAddr>,
     pub max_clock_skew_adjustment: std::time::Duration,
+    /// `/` or a prefix such as `/jaeger` under which the HTTP API is served.
+    pub base_path: String,
 }
 
 impl QueryConfig {
@@ -57,8 +64,23 @@ impl QueryConfig {
                     spur_storage_factory::duration::parse,
                 )
                 .unwrap_or_default(),
+            base_path: settings
+                .parse_with("query.base-path", problems, parse_base_path)
+                .unwrap_or_else(|| "/".to_owned()),
         }
     }
+}
+
+/// Jaeger's rule for `query.base-path`: `/`, or a path starting with `/` and not ending with one.
+pub fn parse_base_path(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    if text.is_empty() || text == "/" {
+        return Ok("/".to_owned());
+    }
+    if !text.starts_with('/') || text.ends_with('/') {
+        return Err("must start with / and must not end with / (e.g. /jaeger)".to_owned());
+    }
+    Ok(text.to_owned())
 }
 
 /// Jaeger's `host:port` form: `:16686` means every interface; empty means disabled.

@@ -54,6 +54,8 @@ pub struct Services {
     pub metrics: PrometheusHandle,
     /// The adjusters' options (`query.max-clock-skew-adjustment`).
     pub adjust: crate::adjust::AdjustOptions,
+    /// `query.base-path`: `/` or a prefix such as `/jaeger`.
+    pub base_path: String,
 }
 
 /// Serves until `shutdown` is cancelled.
@@ -70,6 +72,11 @@ pub async fn run(
             services.dependencies.clone(),
             services.adjust,
         );
+        let router = if services.base_path == "/" {
+            router
+        } else {
+            axum::Router::new().nest(&services.base_path, router)
+        };
         let stop = stop.clone();
         servers.spawn(async move {
             axum::serve(listener, router)
