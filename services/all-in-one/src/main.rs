@@ -4,13 +4,12 @@
 //! (14269) serves health and metrics for both. The agent's UDP ports (6831 compact, 6832
 //! binary) feed the same pipeline. The web UI joins with its issue.
 
-use std::collections::HashMap;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use spur_collector::receivers::udp::Protocol;
-use spur_config::{LoadError, Problems, Program, Setting};
-use spur_storage_factory::{StorageConfig, StorageKind};
+use spur_config::{Problems, Program, Setting};
+use spur_storage_factory::{StorageConfig, StorageKind, read_storage};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -35,27 +34,18 @@ const PROGRAM: Program = Program {
 };
 
 fn main() -> ExitCode {
-    let env: HashMap<String, String> = std::env::vars().collect();
-    // The admin port is declared by both services: the collector's (14269) is Jaeger's choice
-    // for the all-in-one, so the first declaration wins.
-    let mut declared: Vec<Setting> = Vec::new();
-    for setting in spur_collector::SETTINGS
+    // The admin port is declared by both services; the collector's (14269), Jaeger's choice for
+    // the all-in-one, comes first and so wins.
+    let declared: Vec<Setting> = spur_collector::SETTINGS
         .iter()
         .chain(spur_query::config::SETTINGS)
         .chain(UDP_SETTINGS)
         .chain(spur_storage_factory::SETTINGS)
-    {
-        if !declared.iter().any(|known| known.key == setting.key) {
-            declared.push(*setting);
-        }
-    }
-    let settings = match spur_config::load(PROGRAM, &declared, std::env::args_os(), &env) {
-        Ok(settings) => settings,
-        Err(LoadError::CommandLine(error)) => error.exit(),
-        Err(error) => {
-            eprintln!("{}: {error}", PROGRAM.name);
-            return ExitCode::from(2);
-        }
+        .copied()
+        .collect();
+    let (settings, env) = match spur_config::load_process(PROGRAM, &declared) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
     };
     let mut problems = Problems::default();
     let collector = spur_collector::CollectorConfig::read(&settings, &mut problems);
@@ -75,41 +65,16 @@ fn main() -> ExitCode {
     }
     let mut query = spur_query::config::QueryConfig::read(&settings, &mut problems);
     query.admin = None;
-    let storage = match StorageConfig::from_env_or(&settings.as_env(&env), StorageKind::Embedded) {
-        Ok(storage) => Some(storage),
-        Err(error) => {
-            problems.extend(
-                error
-                    .problems
-                    .into_iter()
-                    .map(|problem| (problem.key.to_owned(), problem.message)),
-            );
-            None
-        }
-    };
-    if let Err(error) = problems.finish() {
-        eprintln!("{}: {error}", PROGRAM.name);
-        return ExitCode::from(2);
+    let storage = read_storage(&settings, &env, StorageKind::Embedded, &mut problems);
+    if let Err(code) = problems.finish_process(PROGRAM) {
+        return code;
     }
     let Some(storage) = storage else {
         return ExitCode::from(2);
     };
-    spur_telemetry::logging::init();
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("{}: cannot start the runtime: {error}", PROGRAM.name);
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(serve(collector, query, udp, storage)) {
-        Ok(0) => ExitCode::SUCCESS,
-        Ok(_) => ExitCode::FAILURE,
-        Err(error) => {
-            eprintln!("{}: {error:#}", PROGRAM.name);
-            ExitCode::FAILURE
-        }
-    }
+    spur_telemetry::process::run_process(PROGRAM.name, async move {
+        Ok(serve(collector, query, udp, storage).await? == 0)
+    })
 }
 
 /// Runs both services until SIGTERM; returns the spans lost at shutdown.

@@ -3,12 +3,11 @@
 //! an exit code. `spur-collector` runs it with Jaeger's default backend; `spur-all-in-one`
 //! with the embedded store.
 
-use std::collections::HashMap;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use spur_config::{LoadError, Problems, Program};
-use spur_storage_factory::{StorageConfig, StorageKind};
+use spur_config::{Problems, Program};
+use spur_storage_factory::{StorageConfig, StorageKind, read_storage};
 
 use crate::server::Services;
 use crate::{CollectorConfig, Listeners, SETTINGS};
@@ -17,57 +16,27 @@ use crate::{CollectorConfig, Listeners, SETTINGS};
 /// 0 after a clean shutdown, 1 when serving failed or spans were lost at shutdown, 2 for an
 /// invalid configuration.
 pub fn main(program: Program, default_storage: StorageKind) -> ExitCode {
-    let env: HashMap<String, String> = std::env::vars().collect();
     let declared: Vec<spur_config::Setting> = SETTINGS
         .iter()
         .chain(spur_storage_factory::SETTINGS)
         .copied()
         .collect();
-    let settings = match spur_config::load(program, &declared, std::env::args_os(), &env) {
-        Ok(settings) => settings,
-        Err(LoadError::CommandLine(error)) => error.exit(),
-        Err(error) => {
-            eprintln!("{}: {error}", program.name);
-            return ExitCode::from(2);
-        }
+    let (settings, env) = match spur_config::load_process(program, &declared) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
     };
     let mut problems = Problems::default();
     let config = CollectorConfig::read(&settings, &mut problems);
-    let storage = match StorageConfig::from_env_or(&settings.as_env(&env), default_storage) {
-        Ok(storage) => Some(storage),
-        Err(error) => {
-            problems.extend(
-                error
-                    .problems
-                    .into_iter()
-                    .map(|problem| (problem.key.to_owned(), problem.message)),
-            );
-            None
-        }
-    };
-    if let Err(error) = problems.finish() {
-        eprintln!("{}: {error}", program.name);
-        return ExitCode::from(2);
+    let storage = read_storage(&settings, &env, default_storage, &mut problems);
+    if let Err(code) = problems.finish_process(program) {
+        return code;
     }
     let Some(storage) = storage else {
         return ExitCode::from(2);
     };
-    spur_telemetry::logging::init();
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("{}: cannot start the runtime: {error}", program.name);
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(serve(config, storage)) {
-        Ok(0) => ExitCode::SUCCESS,
-        Ok(_) => ExitCode::FAILURE,
-        Err(error) => {
-            eprintln!("{}: {error:#}", program.name);
-            ExitCode::FAILURE
-        }
-    }
+    spur_telemetry::process::run_process(program.name, async move {
+        Ok(serve(config, storage).await? == 0)
+    })
 }
 
 /// Opens the writer, binds, serves; returns the spans lost at shutdown.

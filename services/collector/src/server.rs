@@ -198,17 +198,7 @@ pub async fn run(
     tracing::info!("collector ready");
 
     // A server that stops on its own is a failure: shut the rest down too.
-    let mut failure = None;
-    tokio::select! {
-        _ = shutdown.cancelled() => {}
-        Some(ended) = servers.join_next() => {
-            failure = Some(match ended {
-                Ok(Ok(())) => anyhow::anyhow!("a receiver stopped unexpectedly"),
-                Ok(Err(error)) => error,
-                Err(error) => anyhow::anyhow!("a receiver panicked: {error}"),
-            });
-        }
-    }
+    let failure = spur_telemetry::process::until_shutdown_or_failure(&mut servers, &shutdown).await;
 
     let began = Instant::now();
     context.health.set_unavailable();

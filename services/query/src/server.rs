@@ -116,17 +116,7 @@ pub async fn run(
     }
     services.health.set_ready();
     tracing::info!("query ready");
-    let mut failure = None;
-    tokio::select! {
-        _ = shutdown.cancelled() => {}
-        Some(ended) = servers.join_next() => {
-            failure = Some(match ended {
-                Ok(Ok(())) => anyhow::anyhow!("a query server stopped unexpectedly"),
-                Ok(Err(error)) => error,
-                Err(error) => anyhow::anyhow!("a query server panicked: {error}"),
-            });
-        }
-    }
+    let failure = spur_telemetry::process::until_shutdown_or_failure(&mut servers, &shutdown).await;
     services.health.set_unavailable();
     stop.cancel();
     while servers.join_next().await.is_some() {}

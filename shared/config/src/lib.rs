@@ -129,6 +129,15 @@ impl Problems {
             Err(ConfigError { problems: self.0 })
         }
     }
+
+    /// [`finish`](Self::finish) for a process's `main`: prints the problems and gives exit
+    /// code 2 when there are any.
+    pub fn finish_process(self, program: Program) -> Result<(), std::process::ExitCode> {
+        self.finish().map_err(|error| {
+            eprintln!("{}: {error}", program.name);
+            std::process::ExitCode::from(2)
+        })
+    }
 }
 
 /// What [`load`] can fail with.
@@ -152,13 +161,21 @@ pub struct Program {
 const CONFIG_FILE: &str = "config-file";
 
 /// Loads settings from defaults, the YAML file, `env` (the process environment, passed in) and
-/// `args` (including the program name first, as `std::env::args_os` gives).
+/// `args` (including the program name first, as `std::env::args_os` gives). A key declared
+/// twice (two services composed in one process) keeps its first declaration.
 pub fn load(
     program: Program,
     declared: &[Setting],
     args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
     env: &HashMap<String, String>,
 ) -> Result<Settings, LoadError> {
+    let mut unique: Vec<Setting> = Vec::with_capacity(declared.len());
+    for setting in declared {
+        if !unique.iter().any(|known| known.key == setting.key) {
+            unique.push(*setting);
+        }
+    }
+    let declared = unique.as_slice();
     let matches = command(program, declared).try_get_matches_from(args)?;
     let mut settings = Settings::default();
     for setting in declared {
@@ -186,6 +203,24 @@ pub fn load(
     }
     problems.finish()?;
     Ok(settings)
+}
+
+/// [`load`] for a process's `main`: reads its arguments and environment; prints `--help`,
+/// `--version` or a command-line error and exits as clap does; prints an invalid configuration
+/// and returns exit code 2. Gives the settings and the environment they were read from.
+pub fn load_process(
+    program: Program,
+    declared: &[Setting],
+) -> Result<(Settings, HashMap<String, String>), std::process::ExitCode> {
+    let env: HashMap<String, String> = std::env::vars().collect();
+    match load(program, declared, std::env::args_os(), &env) {
+        Ok(settings) => Ok((settings, env)),
+        Err(LoadError::CommandLine(error)) => error.exit(),
+        Err(error) => {
+            eprintln!("{}: {error}", program.name);
+            Err(std::process::ExitCode::from(2))
+        }
+    }
 }
 
 /// The clap command: one `--<key>` per setting, plus `--config-file`.
@@ -434,6 +469,16 @@ mod tests {
             "{error}"
         );
         let _ = std::fs::remove_dir_all(&directory);
+    }
+
+    #[test]
+    fn a_key_declared_twice_keeps_its_first_declaration() {
+        let twice = [
+            Setting::new("admin.http.host-port", ":14269", "collector admin"),
+            Setting::new("admin.http.host-port", ":16687", "query admin"),
+        ];
+        let loaded = load(PROGRAM, &twice, ["spur-test"], &env(&[])).unwrap();
+        assert_eq!(loaded.get("admin.http.host-port"), ":14269");
     }
 
     #[test]

@@ -31,7 +31,7 @@ pub use config::{
     KafkaEncoding, MemoryConfig, PlaintextConfig, RequiredAcks, SaslMechanism, StorageConfig,
     StorageKind, TlsConfig,
 };
-pub use settings::SETTINGS;
+pub use settings::{SETTINGS, read_storage};
 pub use validate::{ConfigError, ConfigProblem};
 
 /// A built backend, seen through the storage traits.

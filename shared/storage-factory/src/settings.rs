@@ -3,7 +3,33 @@
 //! way from a YAML file, a flag or the environment. Empty defaults mean "Jaeger's default"
 //! (named in the help), applied by [`crate::env`].
 
-use spur_config::Setting;
+use std::collections::HashMap;
+
+use spur_config::{Problems, Setting, Settings};
+
+use crate::{StorageConfig, StorageKind};
+
+/// The storage configuration from loaded settings over `env` (`default` when
+/// `SPAN_STORAGE_TYPE` is unset); its problems join `problems`, keyed by environment name.
+pub fn read_storage(
+    settings: &Settings,
+    env: &HashMap<String, String>,
+    default: StorageKind,
+    problems: &mut Problems,
+) -> Option<StorageConfig> {
+    match StorageConfig::from_env_or(&settings.as_env(env), default) {
+        Ok(storage) => Some(storage),
+        Err(error) => {
+            problems.extend(
+                error
+                    .problems
+                    .into_iter()
+                    .map(|problem| (problem.key.to_owned(), problem.message)),
+            );
+            None
+        }
+    }
+}
 
 /// Every storage setting a service reading storage configuration declares.
 pub const SETTINGS: &[Setting] = &[

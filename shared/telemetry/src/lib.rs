@@ -6,10 +6,13 @@
 //!   while draining);
 //! - [`admin`]: the admin HTTP server (`/` health, `/ready`, `/metrics`, `/version`);
 //! - [`logging`]: `tracing` output, level from `RUST_LOG` (default `info`);
-//! - [`shutdown`]: a cancellation token cancelled on SIGTERM or Ctrl-C.
+//! - [`shutdown`]: a cancellation token cancelled on SIGTERM or Ctrl-C;
+//! - [`process`]: running a service's async part to an exit code, and serving until shutdown
+//!   or a server's failure.
 
 pub mod admin;
 pub mod health;
 pub mod logging;
 pub mod metrics;
+pub mod process;
 pub mod shutdown;
