@@ -5,13 +5,10 @@
 //! and does not stop the port.
 #![allow(clippy::unwrap_used)]
 
-use std::process::{Command, Stdio};
-use std::time::Duration;
+mod common;
 
-const ADMIN: &str = "127.0.0.1:26269";
-const QUERY: &str = "127.0.0.1:26686";
-const COMPACT: &str = "127.0.0.1:26831";
-const BINARY: &str = "127.0.0.1:26832";
+use common::AllInOne;
+use std::time::Duration;
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!(
@@ -23,45 +20,19 @@ fn fixture(name: &str) -> Vec<u8> {
 
 #[tokio::test]
 async fn client_datagrams_on_both_udp_ports_reach_the_query_api() {
-    let directory = std::env::temp_dir().join(format!("spur-aio-udp-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&directory);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_spur-all-in-one"))
-        .env_remove("SPAN_STORAGE_TYPE")
-        .env("BADGER_DIRECTORY_VALUE", &directory)
-        .args([
-            "--collector.grpc-server.host-port=127.0.0.1:26250",
-            "--collector.http-server.host-port=127.0.0.1:26268",
-            "--collector.zipkin.host-port=127.0.0.1:26411",
-            "--collector.otlp.grpc.host-port=127.0.0.1:26317",
-            "--collector.otlp.http.host-port=127.0.0.1:26318",
-            "--query.grpc-server.host-port=127.0.0.1:26685",
-            &format!("--admin.http.host-port={ADMIN}"),
-            &format!("--query.http-server.host-port={QUERY}"),
-            &format!("--processor.jaeger-compact.server-host-port={COMPACT}"),
-            &format!("--processor.jaeger-binary.server-host-port={BINARY}"),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let all_in_one = AllInOne::start("udp", 26, true).await;
     let http = reqwest::Client::new();
-    let mut ready = false;
-    for _ in 0..300 {
-        if let Ok(response) = http.get(format!("http://{ADMIN}/")).send().await
-            && response.status() == 200
-        {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(ready, "the all-in-one did not become ready");
+    let (compact, binary, query) = (
+        all_in_one.address(831),
+        all_in_one.address(832),
+        all_in_one.address(686),
+    );
 
     let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    sender.send_to(b"not thrift at all", COMPACT).unwrap();
+    sender.send_to(b"not thrift at all", &compact).unwrap();
     let cases = [
-        (COMPACT, "jaeger-client-python.compact.bin", true),
-        (BINARY, "jaeger-client-node.binary.bin", false),
+        (&compact, "jaeger-client-python.compact.bin", true),
+        (&binary, "jaeger-client-node.binary.bin", false),
     ];
     for (port, name, compact) in cases {
         let datagram = fixture(name);
@@ -77,7 +48,7 @@ async fn client_datagrams_on_both_udp_ports_reach_the_query_api() {
         let mut found = serde_json::Value::Null;
         for _ in 0..200 {
             let response = http
-                .get(format!("http://{QUERY}/api/traces/{trace_id}?raw=true"))
+                .get(format!("http://{query}/api/traces/{trace_id}?raw=true"))
                 .send()
                 .await
                 .unwrap();
@@ -103,7 +74,7 @@ async fn client_datagrams_on_both_udp_ports_reach_the_query_api() {
         }
     }
     let metrics = http
-        .get(format!("http://{ADMIN}/metrics"))
+        .get(format!("http://{}/metrics", all_in_one.address(269)))
         .send()
         .await
         .unwrap()
@@ -119,10 +90,6 @@ async fn client_datagrams_on_both_udp_ports_reach_the_query_api() {
         .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
         .sum();
     assert_eq!(errors, 1.0, "{metrics}");
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+    let directory = all_in_one.stop();
     let _ = std::fs::remove_dir_all(&directory);
 }

@@ -5,12 +5,11 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::process::Command;
 
-const ADMIN: &str = "127.0.0.1:25269";
-const OTLP_HTTP: &str = "127.0.0.1:25318";
-const QUERY: &str = "127.0.0.1:25686";
+mod common;
+
+use common::AllInOne;
 
 fn python() -> PathBuf {
     let cache = std::env::var("SPUR_CACHE")
@@ -28,39 +27,8 @@ fn python() -> PathBuf {
 #[tokio::test]
 async fn a_trace_from_the_python_sdk_comes_back_from_the_query_api() {
     let python = python();
-    let directory = std::env::temp_dir().join(format!("spur-aio-python-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&directory);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_spur-all-in-one"))
-        .env_remove("SPAN_STORAGE_TYPE")
-        .env("BADGER_DIRECTORY_VALUE", &directory)
-        .args([
-            "--collector.grpc-server.host-port=127.0.0.1:25250",
-            "--collector.http-server.host-port=127.0.0.1:25268",
-            "--collector.zipkin.host-port=127.0.0.1:25411",
-            "--collector.otlp.grpc.host-port=127.0.0.1:25317",
-            &format!("--collector.otlp.http.host-port={OTLP_HTTP}"),
-            &format!("--admin.http.host-port={ADMIN}"),
-            &format!("--query.http-server.host-port={QUERY}"),
-            "--query.grpc-server.host-port=127.0.0.1:25685",
-            "--processor.jaeger-compact.server-host-port=",
-            "--processor.jaeger-binary.server-host-port=",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let all_in_one = AllInOne::start("python", 25, false).await;
     let http = reqwest::Client::new();
-    let mut ready = false;
-    for _ in 0..300 {
-        if let Ok(response) = http.get(format!("http://{ADMIN}/")).send().await
-            && response.status() == 200
-        {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(ready, "the all-in-one did not become ready");
 
     let service = format!("aio-python-{}", std::process::id());
     let script = concat!(
@@ -73,7 +41,7 @@ async fn a_trace_from_the_python_sdk_comes_back_from_the_query_api() {
             "--protocol",
             "http",
             "--endpoint",
-            &format!("http://{OTLP_HTTP}/v1/traces"),
+            &format!("http://{}/v1/traces", all_in_one.address(318)),
             "--service",
             &service,
         ])
@@ -89,7 +57,8 @@ async fn a_trace_from_the_python_sdk_comes_back_from_the_query_api() {
 
     let found: serde_json::Value = http
         .get(format!(
-            "http://{QUERY}/api/traces?service={service}&limit=10"
+            "http://{}/api/traces?service={service}&limit=10",
+            all_in_one.address(686)
         ))
         .send()
         .await
@@ -101,7 +70,10 @@ async fn a_trace_from_the_python_sdk_comes_back_from_the_query_api() {
     assert_eq!(traces.len(), 1, "{found}");
     let trace_id = traces[0]["traceID"].as_str().unwrap().to_owned();
     let by_id: serde_json::Value = http
-        .get(format!("http://{QUERY}/api/traces/{trace_id}"))
+        .get(format!(
+            "http://{}/api/traces/{trace_id}",
+            all_in_one.address(686)
+        ))
         .send()
         .await
         .unwrap()
@@ -123,11 +95,6 @@ async fn a_trace_from_the_python_sdk_comes_back_from_the_query_api() {
         assert_eq!(stored["traceID"], trace_id);
         assert_eq!(sdk_span["trace_id_hex"], trace_id);
     }
-    let terminated = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(terminated.success());
-    assert!(child.wait().unwrap().success());
+    let directory = all_in_one.stop();
     let _ = std::fs::remove_dir_all(&directory);
 }
