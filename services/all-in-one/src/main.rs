@@ -58,7 +58,7 @@ fn main() -> ExitCode {
         ("processor.jaeger-binary.server-host-port", Protocol::Binary),
     ] {
         if let Some(Some(address)) =
-            settings.parse_with(key, &mut problems, spur_collector::config::parse_host_port)
+            settings.parse_with(key, &mut problems, spur_config::parse_host_port)
         {
             udp.push((address, protocol, key));
         }

@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use spur_config::{Problems, Setting, Settings};
+use spur_config::{Problems, Setting, Settings, parse_host_port};
 use spur_model::api_v2::KeyValue;
 
 /// Every setting the collector reads besides the storage backend's.
@@ -182,22 +182,6 @@ impl CollectorConfig {
             include_default_operation_strategies: self.strategies_bugfix_5270,
         }
     }
-}
-
-/// Jaeger's `host:port` form: `:14250` means every interface; empty means disabled.
-pub fn parse_host_port(text: &str) -> Result<Option<SocketAddr>, String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Ok(None);
-    }
-    let full = if text.starts_with(':') {
-        format!("0.0.0.0{text}")
-    } else {
-        text.replace("localhost:", "127.0.0.1:")
-    };
-    full.parse::<SocketAddr>()
-        .map(Some)
-        .map_err(|_| "not a host:port like :14250 or 127.0.0.1:14250".to_owned())
 }
 
 /// `k=v,k2=v2` into string tags.

@@ -196,64 +196,29 @@ impl Pipeline {
     /// Counts spans (and root spans as traces) received, by service and debug flag.
     fn count_received(&self, batches: &[Batch], format: Format, transport: Transport) {
         for batch in batches {
-            let batch_service = batch
-                .process
-                .as_ref()
-                .map(|process| process.service_name.as_str())
-                .unwrap_or("");
-            let mut groups: Vec<(&str, bool, u64)> = Vec::new();
-            for span in &batch.spans {
-                let service = span
-                    .process
-                    .as_ref()
-                    .map(|process| process.service_name.as_str())
-                    .unwrap_or(batch_service);
-                let debug = span.flags & 2 != 0;
-                match groups
-                    .iter_mut()
-                    .find(|(s, d, _)| *s == service && *d == debug)
-                {
-                    Some(group) => group.2 += 1,
-                    None => groups.push((service, debug, 1)),
-                }
-                if is_root(span) {
-                    let sampler = sampler_type(span);
-                    metrics::counter!(names::TRACES_RECEIVED,
-                        "debug" => debug_label(debug), "format" => format.label(),
-                        "svc" => self.inner.services.label(service),
-                        "transport" => transport.label(), "sampler_type" => sampler)
-                    .increment(1);
-                }
-            }
-            for (service, debug, spans) in groups {
-                metrics::counter!(names::SPANS_RECEIVED,
-                    "debug" => debug_label(debug), "format" => format.label(),
-                    "svc" => self.inner.services.label(service), "transport" => transport.label())
-                .increment(spans);
-            }
-        }
-    }
-
-    fn saved_counts(&self, batches: &[Batch]) -> Vec<((String, &'static str), u64)> {
-        let mut groups: Vec<(&str, bool, u64)> = Vec::new();
-        for batch in batches {
             let batch_service = service_of(batch.process.as_ref());
-            for span in &batch.spans {
+            for span in batch.spans.iter().filter(|span| is_root(span)) {
                 let service = span
                     .process
                     .as_ref()
                     .map_or(batch_service, |process| process.service_name.as_str());
-                let debug = span.flags & 2 != 0;
-                match groups
-                    .iter_mut()
-                    .find(|(s, d, _)| *s == service && *d == debug)
-                {
-                    Some(group) => group.2 += 1,
-                    None => groups.push((service, debug, 1)),
-                }
+                metrics::counter!(names::TRACES_RECEIVED,
+                    "debug" => debug_label(is_debug(span)), "format" => format.label(),
+                    "svc" => self.inner.services.label(service),
+                    "transport" => transport.label(), "sampler_type" => sampler_type(span))
+                .increment(1);
             }
         }
-        groups
+        for (service, debug, spans) in service_groups(batches) {
+            metrics::counter!(names::SPANS_RECEIVED,
+                "debug" => debug_label(debug), "format" => format.label(),
+                "svc" => self.inner.services.label(service), "transport" => transport.label())
+            .increment(spans);
+        }
+    }
+
+    fn saved_counts(&self, batches: &[Batch]) -> Vec<((String, &'static str), u64)> {
+        service_groups(batches)
             .into_iter()
             .map(|(service, debug, count)| {
                 (
@@ -302,6 +267,34 @@ impl Pipeline {
 
 fn service_of(process: Option<&spur_model::api_v2::Process>) -> &str {
     process.map_or("", |process| process.service_name.as_str())
+}
+
+fn is_debug(span: &Span) -> bool {
+    span.flags & 2 != 0
+}
+
+/// Spans counted by (service, debug flag): a batch's spans share its process, so there are few
+/// groups and a linear search beats hashing.
+fn service_groups(batches: &[Batch]) -> Vec<(&str, bool, u64)> {
+    let mut groups: Vec<(&str, bool, u64)> = Vec::new();
+    for batch in batches {
+        let batch_service = service_of(batch.process.as_ref());
+        for span in &batch.spans {
+            let service = span
+                .process
+                .as_ref()
+                .map_or(batch_service, |process| process.service_name.as_str());
+            let debug = is_debug(span);
+            match groups
+                .iter_mut()
+                .find(|(s, d, _)| *s == service && *d == debug)
+            {
+                Some(group) => group.2 += 1,
+                None => groups.push((service, debug, 1)),
+            }
+        }
+    }
+    groups
 }
 
 fn is_root(span: &Span) -> bool {

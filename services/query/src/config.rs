@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use spur_config::{Problems, Setting, Settings};
+use spur_config::{Problems, Setting, Settings, parse_host_port};
 
 /// Every setting the query service reads besides the storage backend's.
 pub const SETTINGS: &[Setting] = &[
@@ -81,20 +81,4 @@ pub fn parse_base_path(text: &str) -> Result<String, String> {
         return Err("must start with / and must not end with / (e.g. /jaeger)".to_owned());
     }
     Ok(text.to_owned())
-}
-
-/// Jaeger's `host:port` form: `:16686` means every interface; empty means disabled.
-pub fn parse_host_port(text: &str) -> Result<Option<SocketAddr>, String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Ok(None);
-    }
-    let full = if text.starts_with(':') {
-        format!("0.0.0.0{text}")
-    } else {
-        text.replace("localhost:", "127.0.0.1:")
-    };
-    full.parse::<SocketAddr>()
-        .map(Some)
-        .map_err(|_| "not a host:port like :16686 or 127.0.0.1:16686".to_owned())
 }

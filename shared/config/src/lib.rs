@@ -23,8 +23,25 @@
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::OsString;
 use std::fmt;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
+
+/// Jaeger's `host:port` form: `:14250` means every interface; empty means disabled.
+pub fn parse_host_port(text: &str) -> Result<Option<SocketAddr>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let full = if text.starts_with(':') {
+        format!("0.0.0.0{text}")
+    } else {
+        text.replace("localhost:", "127.0.0.1:")
+    };
+    full.parse::<SocketAddr>()
+        .map(Some)
+        .map_err(|_| "not a host:port like :14250 or 127.0.0.1:14250".to_owned())
+}
 
 /// One setting: its Jaeger flag name, default (as text) and help.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
