@@ -116,14 +116,13 @@ async fn flush_delivers_everything_queued_before_returning() {
     assert_eq!(received.len(), spans.len());
 }
 
+/// librdkafka's flush sends lingering messages at once, so only a broker that cannot be reached
+/// keeps messages queued past a short deadline: here a listener that accepts and never answers.
 #[tokio::test]
 async fn a_flush_that_runs_out_of_time_reports_what_is_left() {
-    let bootstrap = common::bootstrap();
-    let topic = common::create_topic(&bootstrap, "spur_kafka_short_flush").await;
-    let config = ProducerConfig {
-        batch_linger: Duration::from_secs(3),
-        ..common::producer_config(&bootstrap, &topic, Encoding::Protobuf)
-    };
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = silent.local_addr().unwrap().to_string();
+    let config = common::producer_config(&address, "spur_kafka_unreachable", Encoding::Protobuf);
     let writer = KafkaSpanWriter::new(&config).unwrap();
     let spans = common::traces(2, 5);
     writer.write_spans(spans.clone()).await.unwrap();
@@ -133,8 +132,9 @@ async fn a_flush_that_runs_out_of_time_reports_what_is_left() {
         started.elapsed() < Duration::from_secs(2),
         "the flush kept its deadline"
     );
-    assert_eq!(left, spans.len() as u64, "all still lingering");
-    assert_eq!(writer.flush(TIMEOUT).await.unwrap(), 0);
+    assert_eq!(left, spans.len() as u64, "nothing could be delivered");
+    assert_eq!(writer.queued(), spans.len());
+    drop(silent);
 }
 
 #[tokio::test]
