@@ -21,6 +21,10 @@ test: ## run every test: unit, golden, property, bad-input and real-client tests
 	bash tests/clients/live/install.sh
 	bash deploy/local/with-services.sh cargo test --workspace
 
+test-chart: ## the Helm chart's offline checks: lint, render every mode, validate, flags vs --help, metric names
+	bash deploy/local/tools.sh install
+	bash tests/helm/check.sh
+
 lint: ## formatting check and clippy with warnings as errors
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
