@@ -1,9 +1,24 @@
-//! spur-agent: per-host UDP daemon: Jaeger thrift compact/binary receivers, batching reporter to collectors, sampling proxy.
+//! spur-agent: the per-host daemon Jaeger clients send spans to over UDP, forwarding them to the
+//! collectors over gRPC, and proxying sampling strategies.
 //!
-//! Skeleton: the service is built by its own issue. Until then [`run`] reports that it is not
-//! available, so nobody mistakes this binary for a working one.
+//! | module | owns |
+//! |---|---|
+//! | [`config`], [`tags`] | the settings (Jaeger's names) and `agent.tags` |
+//! | [`server`] | running it all: receivers (`spur-agent-udp`), sampling proxy, admin, shutdown |
+//! | [`queue`] | the bounded span queue (drop oldest) and batching by process |
+//! | [`reporter`] | PostSpans calls with deadlines, retries, backoff |
+//! | [`collectors`] | the collector set: resolution and the balanced channel |
+//! | [`metrics`] | metric names |
+//! | [`app`] | the process `main` |
 
-/// Runs the service until shutdown. Not yet implemented: always returns an error.
-pub fn run() -> anyhow::Result<()> {
-    anyhow::bail!("spur-agent is not implemented yet")
-}
+pub mod app;
+pub mod collectors;
+pub mod config;
+pub mod metrics;
+pub mod queue;
+pub mod reporter;
+pub mod server;
+pub mod tags;
+
+pub use config::{AgentConfig, SETTINGS};
+pub use server::{Listeners, Services, ShutdownReport, run};

@@ -1,11 +1,11 @@
-//! Entry point of the `spur-agent` binary: runs the library and maps its result to an exit code.
+//! Entry point of `spur-agent`: the agent process (see `spur_agent::app`).
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    match spur_agent::run() {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("spur-agent: {error:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    spur_agent::app::main(spur_config::Program {
+        name: "spur-agent",
+        about: "Takes spans from Jaeger clients over UDP and forwards them to the collectors over gRPC",
+    })
 }

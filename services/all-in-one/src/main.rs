@@ -7,7 +7,7 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use spur_collector::receivers::udp::Protocol;
+use spur_agent_udp::Protocol;
 use spur_config::{Problems, Program, Setting};
 use spur_storage_factory::{StorageConfig, StorageKind, read_storage};
 

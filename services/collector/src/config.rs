@@ -144,7 +144,7 @@ impl CollectorConfig {
         };
         let duration = |key: &str, problems: &mut Problems| {
             settings
-                .parse_with(key, problems, spur_storage_factory::duration::parse)
+                .parse_with(key, problems, spur_config::duration::parse)
                 .unwrap_or_default()
         };
         let strategies = settings.get("sampling.strategies-file").trim();

@@ -31,7 +31,7 @@ pub struct Listeners {
     pub otlp_http: Option<TcpListener>,
     pub admin: Option<TcpListener>,
     /// The agent's UDP ports (the all-in-one binds them; the collector alone does not).
-    pub udp: Vec<(tokio::net::UdpSocket, receivers::udp::Protocol)>,
+    pub udp: Vec<(tokio::net::UdpSocket, spur_agent_udp::Protocol)>,
 }
 
 impl Listeners {
@@ -176,7 +176,14 @@ pub async fn run(
         let stop = receivers_stop.clone();
         let pipeline = pipeline.clone();
         servers.spawn(async move {
-            receivers::udp::serve(socket, protocol, pipeline, stop).await;
+            spur_agent_udp::serve(
+                socket,
+                protocol,
+                spur_agent_udp::UdpOptions::default(),
+                receivers::udp::PipelineSink(pipeline),
+                stop,
+            )
+            .await;
             Ok(())
         });
     }

@@ -61,7 +61,7 @@ impl QueryConfig {
                 .parse_with(
                     "query.max-clock-skew-adjustment",
                     problems,
-                    spur_storage_factory::duration::parse,
+                    spur_config::duration::parse,
                 )
                 .unwrap_or_default(),
             base_path: settings

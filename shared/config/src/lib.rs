@@ -20,6 +20,8 @@
 //!
 //! It owns loading and naming only; each service owns its typed configuration.
 
+pub mod duration;
+
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::OsString;
 use std::fmt;

@@ -97,7 +97,7 @@ pub struct EmbeddedConfig {
     pub directory: PathBuf,
     /// Spans older than this are dropped (`badger.span-store-ttl`, `BADGER_SPAN_STORE_TTL`,
     /// default 72h).
-    #[serde(with = "crate::duration::text")]
+    #[serde(with = "spur_config::duration::text")]
     pub retention: Duration,
 }
 
@@ -194,7 +194,7 @@ pub struct KafkaConfig {
     pub compression_level: i32,
     /// How long a batch waits to fill (`KAFKA_PRODUCER_BATCH_LINGER`, a Go duration, default
     /// 0 = librdkafka's 5 ms).
-    #[serde(with = "crate::duration::text")]
+    #[serde(with = "spur_config::duration::text")]
     pub batch_linger: Duration,
     /// Most bytes per batch (`KAFKA_PRODUCER_BATCH_SIZE`, default 0 = librdkafka's 1000000).
     pub batch_size: usize,

@@ -11,8 +11,8 @@ use crate::config::{
     KafkaEncoding, MemoryConfig, PlaintextConfig, RequiredAcks, SaslMechanism, StorageConfig,
     StorageKind, TlsConfig,
 };
-use crate::duration;
 use crate::validate::{ConfigError, ConfigProblem, Problems};
+use spur_config::duration;
 
 /// The environment variables read, by their Jaeger names.
 pub mod keys {

@@ -13,7 +13,7 @@
 //! their own crates.
 
 pub mod config;
-pub mod duration;
+
 pub mod env;
 pub mod settings;
 pub mod validate;
