@@ -35,7 +35,7 @@ LIVE="$CACHE/live-clients"
 PYTHON="${PYTHON:-python3}"
 INSTALL_TIMEOUT="${SPUR_INSTALL_TIMEOUT:-600}"
 
-ALL_TARGETS=(otel-python zipkin-python go-jaeger node-otel)
+ALL_TARGETS=(otel-python zipkin-python jaeger-python go-jaeger node-otel)
 if [ "$#" -gt 0 ]; then TARGETS=("$@"); else TARGETS=("${ALL_TARGETS[@]}"); fi
 for t in "${TARGETS[@]}"; do
   case " ${ALL_TARGETS[*]} " in *" $t "*) ;; *) echo "unknown target: $t" >&2; exit 2 ;; esac
@@ -110,6 +110,8 @@ install_target() { # target
         opentelemetry.exporter.otlp.proto.http.trace_exporter ;;
     zipkin-python)
       ensure_venv zipkin && check_python zipkin py_zipkin.zipkin py_zipkin.transport ;;
+    jaeger-python)
+      ensure_venv jaeger && check_python jaeger jaeger_client opentracing ;;
     go-jaeger)
       build_go ;;
     node-otel)
