@@ -32,11 +32,12 @@ lint: ## formatting check and clippy with warnings as errors
 fmt: ## format the code
 	cargo fmt --all
 
-bench: ## codec, embedded store and collector-into-Kafka benchmarks; results in BENCHMARKS.md
+bench: ## codec, embedded store, query, collector-into-Kafka and agent benchmarks; results in BENCHMARKS.md
 	cargo bench -p spur-model --bench codecs
 	cargo bench -p spur-storage-embedded --bench storage
 	cargo bench -p spur-query --bench http
 	bash deploy/bench/collector.sh
+	bash deploy/bench/agent.sh
 
 fuzz: ## run each cargo-fuzz target for FUZZ_SECONDS (needs nightly + cargo-fuzz)
 	bash shared/model/fuzz/run.sh $(FUZZ_SECONDS)

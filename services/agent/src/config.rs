@@ -30,7 +30,7 @@ pub const SETTINGS: &[Setting] = &[
     ),
     Setting::new(
         "reporter.queue-size",
-        "50000",
+        "20000",
         "spans waiting to be sent; when full the oldest batches are dropped",
     ),
     Setting::new(

@@ -8,6 +8,7 @@
 //! | [`queue`] | the bounded span queue (drop oldest) and batching by process |
 //! | [`reporter`] | PostSpans calls with deadlines, retries, backoff |
 //! | [`collectors`] | the collector set: resolution and the balanced channel |
+//! | [`wire`] | batches encoded once: merging, resending, the raw gRPC codec |
 //! | [`metrics`] | metric names |
 //! | [`app`] | the process `main` |
 
@@ -19,6 +20,7 @@ pub mod queue;
 pub mod reporter;
 pub mod server;
 pub mod tags;
+pub mod wire;
 
 pub use config::{AgentConfig, SETTINGS};
 pub use server::{Listeners, Services, ShutdownReport, run};

@@ -1,16 +1,17 @@
-//! The reporter's queue: batches waiting to be sent, bounded in spans. When a new batch does not
-//! fit, the oldest batches are dropped to make room (fresh spans are worth more than old ones
-//! while the collectors are away) and the caller counts them. Workers take up to a number of
-//! spans at once, waiting a short linger for a batch to fill, and batches of the same process
-//! are merged so one PostSpans call carries them all.
+//! The reporter's queue: encoded batches waiting to be sent, bounded in spans. When a new batch
+//! does not fit, the oldest batches are dropped to make room (fresh spans are worth more than old
+//! ones while the collectors are away) and the caller counts them. Workers take up to a number of
+//! spans at once, waiting a short linger for a batch to fill; batches of the same process are
+//! merged so one PostSpans call carries them all.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use spur_model::api_v2::Batch;
 use tokio::sync::Notify;
 use tokio::time::Instant;
+
+use crate::wire::{EncodedBatch, Outgoing};
 
 /// A bounded queue of batches, counted in spans.
 pub struct SpanQueue {
@@ -21,7 +22,7 @@ pub struct SpanQueue {
 
 #[derive(Default)]
 struct State {
-    batches: VecDeque<Batch>,
+    batches: VecDeque<EncodedBatch>,
     spans: usize,
     closed: bool,
 }
@@ -44,8 +45,8 @@ impl SpanQueue {
 
     /// Queues `batch`, dropping the oldest batches when it would not fit (or `batch` itself,
     /// when it alone exceeds the capacity, or when the queue is closed).
-    pub fn push(&self, batch: Batch) -> Dropped {
-        let spans = batch.spans.len();
+    pub fn push(&self, batch: EncodedBatch) -> Dropped {
+        let spans = batch.span_count;
         let mut dropped = Dropped::default();
         {
             let mut state = self.lock();
@@ -56,9 +57,9 @@ impl SpanQueue {
                 let Some(oldest) = state.batches.pop_front() else {
                     break;
                 };
-                state.spans -= oldest.spans.len();
+                state.spans -= oldest.span_count;
                 dropped.batches += 1;
-                dropped.spans += oldest.spans.len();
+                dropped.spans += oldest.span_count;
             }
             state.spans += spans;
             state.batches.push_back(batch);
@@ -70,7 +71,7 @@ impl SpanQueue {
     /// Waits for work and takes up to `max_spans` spans (at least one whole batch), waiting up to
     /// `linger` after the first batch for more to arrive; batches of one process are merged.
     /// `None` once the queue is closed and empty.
-    pub async fn take(&self, max_spans: usize, linger: Duration) -> Option<Vec<Batch>> {
+    pub async fn take(&self, max_spans: usize, linger: Duration) -> Option<Vec<Outgoing>> {
         let mut deadline: Option<Instant> = None;
         loop {
             let added = self.added.notified();
@@ -100,13 +101,14 @@ impl SpanQueue {
         }
     }
 
-    fn pop(&self, max_spans: usize) -> Vec<Batch> {
-        let mut taken: Vec<Batch> = Vec::new();
+    fn pop(&self, max_spans: usize) -> Vec<Outgoing> {
+        // (process entry, span parts, spans), in first-seen order.
+        let mut groups: Vec<(bytes::Bytes, Vec<bytes::Bytes>, usize)> = Vec::new();
         let mut count = 0;
         {
             let mut state = self.lock();
             while let Some(next) = state.batches.front() {
-                let spans = next.spans.len();
+                let spans = next.span_count;
                 if count > 0 && count + spans > max_spans {
                     break;
                 }
@@ -115,15 +117,21 @@ impl SpanQueue {
                 };
                 state.spans -= spans;
                 count += spans;
-                match taken.iter_mut().find(|kept| kept.process == batch.process) {
-                    Some(kept) => kept.spans.extend(batch.spans),
-                    None => taken.push(batch),
+                match groups.iter_mut().find(|group| group.0 == batch.process) {
+                    Some(group) => {
+                        group.1.push(batch.spans);
+                        group.2 += spans;
+                    }
+                    None => groups.push((batch.process, vec![batch.spans], spans)),
                 }
             }
         }
         // Another worker may take what is left at once.
         self.added.notify_one();
-        taken
+        groups
+            .iter()
+            .map(|(process, parts, spans)| Outgoing::new(process, parts, *spans))
+            .collect()
     }
 
     /// No more pushes; `take` hands out what is left, then `None`.
@@ -157,16 +165,24 @@ impl SpanQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use spur_model::api_v2::{Process, Span};
+    use prost::Message;
+    use spur_model::api_v2::{Batch, PostSpansRequest, Process, Span};
 
-    fn batch(service: &str, spans: usize) -> Batch {
-        Batch {
+    fn batch(service: &str, spans: usize) -> EncodedBatch {
+        EncodedBatch::encode(&Batch {
             spans: vec![Span::default(); spans],
             process: Some(Process {
                 service_name: service.to_owned(),
                 tags: Vec::new(),
             }),
-        }
+        })
+    }
+
+    fn decoded(outgoing: &Outgoing) -> Batch {
+        PostSpansRequest::decode(outgoing.body.clone())
+            .unwrap()
+            .batch
+            .unwrap()
     }
 
     #[tokio::test]
@@ -192,7 +208,7 @@ mod tests {
         let taken = queue.take(100, Duration::ZERO).await.unwrap();
         let services: Vec<_> = taken
             .iter()
-            .map(|b| b.process.as_ref().unwrap().service_name.as_str())
+            .map(|o| decoded(o).process.unwrap().service_name)
             .collect();
         assert_eq!(services, ["b", "c"]);
     }
@@ -205,8 +221,8 @@ mod tests {
         }
         let taken = queue.take(9, Duration::ZERO).await.unwrap();
         assert_eq!(taken.len(), 2, "a and b");
-        assert_eq!(taken[0].spans.len(), 6);
-        assert_eq!(taken[1].spans.len(), 3);
+        assert_eq!((taken[0].span_count, decoded(&taken[0]).spans.len()), (6, 6));
+        assert_eq!((taken[1].span_count, decoded(&taken[1]).spans.len()), (3, 3));
         assert_eq!(queue.spans(), 3, "the fourth batch did not fit in 9 spans");
     }
 
@@ -216,7 +232,7 @@ mod tests {
         queue.push(batch("a", 1));
         let started = Instant::now();
         let taken = queue.take(100, Duration::from_millis(50)).await.unwrap();
-        assert_eq!(taken[0].spans.len(), 1);
+        assert_eq!(taken[0].span_count, 1);
         assert_eq!(started.elapsed(), Duration::from_millis(50));
         // A full batch goes at once.
         queue.push(batch("a", 100));

@@ -10,14 +10,16 @@ use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use spur_model::api_v2::collector_service_client::CollectorServiceClient;
-use spur_model::api_v2::{Batch, PostSpansRequest};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+use tonic::codegen::http::uri::PathAndQuery;
 use tonic::transport::Channel;
 
 use crate::metrics::*;
 use crate::queue::SpanQueue;
+use crate::wire::{Outgoing, RawCodec};
+
+const POST_SPANS: &str = "/jaeger.api_v2.CollectorService/PostSpans";
 
 /// How the workers send.
 #[derive(Debug, Clone, Copy)]
@@ -41,7 +43,7 @@ pub fn spawn(
     let mut workers = JoinSet::new();
     for _ in 0..options.workers.max(1) {
         let queue = Arc::clone(&queue);
-        let client = CollectorServiceClient::new(channel.clone());
+        let client = tonic::client::Grpc::new(channel.clone());
         let abandon = abandon.clone();
         workers.spawn(async move {
             loop {
@@ -62,20 +64,30 @@ pub fn spawn(
 
 /// Sends one batch until it is accepted, refused as invalid, or abandoned.
 async fn send(
-    client: &CollectorServiceClient<Channel>,
-    batch: Batch,
+    client: &tonic::client::Grpc<Channel>,
+    batch: Outgoing,
     call_timeout: Duration,
     abandon: &CancellationToken,
 ) {
-    let spans = batch.spans.len() as u64;
+    let spans = batch.span_count as u64;
     let mut backoff = FIRST_BACKOFF;
     loop {
-        let request = PostSpansRequest {
-            batch: Some(batch.clone()),
-        };
         let started = Instant::now();
         let mut client = client.clone();
-        let call = tokio::time::timeout(call_timeout, client.post_spans(request));
+        let body = batch.body.clone();
+        let call = tokio::time::timeout(call_timeout, async move {
+            client
+                .ready()
+                .await
+                .map_err(|error| tonic::Status::unavailable(error.to_string()))?;
+            client
+                .unary::<_, (), _>(
+                    tonic::Request::new(body),
+                    PathAndQuery::from_static(POST_SPANS),
+                    RawCodec,
+                )
+                .await
+        });
         let outcome = tokio::select! {
             _ = abandon.cancelled() => None,
             outcome = call => Some(outcome),

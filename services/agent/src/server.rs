@@ -97,7 +97,7 @@ impl BatchSink for AgentSink {
                 .tags
                 .extend(self.tags.iter().cloned());
         }
-        let dropped = self.queue.push(batch);
+        let dropped = self.queue.push(crate::wire::EncodedBatch::encode(&batch));
         reporter::drop_spans(dropped.spans as u64, "queue_full");
     }
 }
