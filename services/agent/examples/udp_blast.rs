@@ -25,7 +25,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|index| {
             let mut batch = sample_batch(spans);
             for (offset, span) in batch.spans.iter_mut().enumerate() {
-                span.span_id = SpanId(index * 1_000 + offset as u64 + 1).to_bytes().to_vec();
+                span.span_id = SpanId(index * 1_000 + offset as u64 + 1)
+                    .to_bytes()
+                    .to_vec();
             }
             encode_agent_message(&batch, ThriftProtocol::Compact)
         })

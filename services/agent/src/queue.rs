@@ -221,8 +221,14 @@ mod tests {
         }
         let taken = queue.take(9, Duration::ZERO).await.unwrap();
         assert_eq!(taken.len(), 2, "a and b");
-        assert_eq!((taken[0].span_count, decoded(&taken[0]).spans.len()), (6, 6));
-        assert_eq!((taken[1].span_count, decoded(&taken[1]).spans.len()), (3, 3));
+        assert_eq!(
+            (taken[0].span_count, decoded(&taken[0]).spans.len()),
+            (6, 6)
+        );
+        assert_eq!(
+            (taken[1].span_count, decoded(&taken[1]).spans.len()),
+            (3, 3)
+        );
         assert_eq!(queue.spans(), 3, "the fourth batch did not fit in 9 spans");
     }
 

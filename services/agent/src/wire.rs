@@ -54,7 +54,8 @@ impl Outgoing {
     /// The request carrying every part's spans under `process`.
     pub fn new(process: &Bytes, parts: &[Bytes], span_count: usize) -> Outgoing {
         let batch_len = parts.iter().map(Bytes::len).sum::<usize>() + process.len();
-        let mut body = BytesMut::with_capacity(batch_len + 1 + encoded_len_varint(batch_len as u64));
+        let mut body =
+            BytesMut::with_capacity(batch_len + 1 + encoded_len_varint(batch_len as u64));
         encode_key(BATCH_FIELD, WireType::LengthDelimited, &mut body);
         encode_varint(batch_len as u64, &mut body);
         for part in parts {
@@ -122,7 +123,10 @@ mod tests {
         let (a, b) = (EncodedBatch::encode(&first), EncodedBatch::encode(&second));
         assert_eq!(a.process, b.process);
         let outgoing = Outgoing::new(&a.process, &[a.spans.clone(), b.spans.clone()], 5);
-        let decoded = PostSpansRequest::decode(outgoing.body).unwrap().batch.unwrap();
+        let decoded = PostSpansRequest::decode(outgoing.body)
+            .unwrap()
+            .batch
+            .unwrap();
         assert_eq!(decoded.process, first.process);
         let mut want = first.spans.clone();
         want.extend(second.spans.clone());

@@ -71,7 +71,10 @@ fn check_span(stored: &Span, sent: &Value) {
     );
     let stored_tags: Vec<Value> = stored.tags.iter().map(neutral).collect();
     for tag in sent["tags"].as_array().unwrap() {
-        assert!(stored_tags.contains(tag), "{name}: tag {tag} missing from {stored_tags:?}");
+        assert!(
+            stored_tags.contains(tag),
+            "{name}: tag {tag} missing from {stored_tags:?}"
+        );
     }
     let logs: Vec<Value> = stored
         .logs
@@ -127,10 +130,15 @@ async fn python_jaeger_client_reports_through_the_agent() {
         assert_eq!(process.service_name, service);
         let tags: Vec<Value> = process.tags.iter().map(neutral).collect();
         for tag in sent["process_tags"].as_array().unwrap() {
-            assert!(tags.contains(tag), "process tag {tag} missing from {tags:?}");
+            assert!(
+                tags.contains(tag),
+                "process tag {tag} missing from {tags:?}"
+            );
         }
         assert!(
-            tags.contains(&serde_json::json!({"key": "agent.name", "type": "string", "value": "spur-test"})),
+            tags.contains(
+                &serde_json::json!({"key": "agent.name", "type": "string", "value": "spur-test"})
+            ),
             "the agent's tag is on the process: {tags:?}"
         );
     }
@@ -148,15 +156,29 @@ async fn the_sampling_port_proxies_the_collectors_strategies() {
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["strategyType"], "PROBABILISTIC", "{body}");
-    assert_eq!(body["probabilisticSampling"]["samplingRate"], 0.001, "{body}");
+    assert_eq!(
+        body["probabilisticSampling"]["samplingRate"], 0.001,
+        "{body}"
+    );
 
     // The legacy form old clients poll: the strategy type as a number.
-    let legacy: Value = get("/?service=checkout").await.unwrap().json().await.unwrap();
+    let legacy: Value = get("/?service=checkout")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(legacy["strategyType"], 0, "{legacy}");
 
     assert_eq!(get("/sampling").await.unwrap().status(), 400);
     // As Jaeger's agent over gRPC: the collector has no baggage restrictions to give.
-    assert_eq!(get("/baggageRestrictions?service=checkout").await.unwrap().status(), 500);
+    assert_eq!(
+        get("/baggageRestrictions?service=checkout")
+            .await
+            .unwrap()
+            .status(),
+        500
+    );
     agent.stop().await;
     collector.stop().await;
 }

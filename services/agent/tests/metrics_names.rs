@@ -34,17 +34,33 @@ async fn every_metric_shown_is_documented() {
     .await;
     let batch = sample_batch(4);
     agent
-        .send(agent.compact, &encode_agent_message(&batch, ThriftProtocol::Compact))
+        .send(
+            agent.compact,
+            &encode_agent_message(&batch, ThriftProtocol::Compact),
+        )
         .await;
     agent
-        .send(agent.binary, &encode_agent_message(&batch, ThriftProtocol::Binary))
+        .send(
+            agent.binary,
+            &encode_agent_message(&batch, ThriftProtocol::Binary),
+        )
         .await;
     agent.send(agent.compact, b"garbage").await;
     agent
-        .send(agent.binary, &encode_agent_message(&sample_batch(30), ThriftProtocol::Binary))
+        .send(
+            agent.binary,
+            &encode_agent_message(&sample_batch(30), ThriftProtocol::Binary),
+        )
         .await;
-    for path in ["/sampling?service=a", "/?service=a", "/baggageRestrictions?service=a", "/sampling"] {
-        reqwest::get(format!("http://{}{path}", agent.http)).await.unwrap();
+    for path in [
+        "/sampling?service=a",
+        "/?service=a",
+        "/baggageRestrictions?service=a",
+        "/sampling",
+    ] {
+        reqwest::get(format!("http://{}{path}", agent.http))
+            .await
+            .unwrap();
     }
     assert!(eventually(10, || collector.recorded.count() == 8).await);
 
@@ -65,7 +81,10 @@ async fn every_metric_shown_is_documented() {
         .collect();
     let documented = documented();
     let undocumented: Vec<_> = scraped.difference(&documented).collect();
-    assert!(undocumented.is_empty(), "not in the README: {undocumented:?}");
+    assert!(
+        undocumented.is_empty(),
+        "not in the README: {undocumented:?}"
+    );
     for core in [
         "jaeger_agent_thrift_udp_server_packets_processed_total",
         "jaeger_agent_thrift_udp_t_processor_handler_errors_total",
@@ -77,7 +96,10 @@ async fn every_metric_shown_is_documented() {
         "spur_agent_collectors",
         "jaeger_agent_http_server_requests_total",
     ] {
-        assert!(scraped.contains(core), "{core} not shown; shown: {scraped:?}");
+        assert!(
+            scraped.contains(core),
+            "{core} not shown; shown: {scraped:?}"
+        );
     }
     agent.stop().await;
     collector.stop().await;
