@@ -322,14 +322,22 @@ impl ProducerConfig {
         if self.batch_max_messages != 0 {
             config.set("batch.num.messages", self.batch_max_messages.to_string());
         }
-        self.set_security(&mut config)?;
+        set_security(&self.authentication, &self.tls, &self.plaintext, &mut config)?;
         Ok(config)
     }
+}
 
-    /// `security.protocol`, `ssl.*` and `sasl.*`, as Jaeger's `authentication` and `tls.*`
-    /// combine: TLS when `authentication: tls` or `tls.enabled`; SASL for `plaintext`.
-    fn set_security(&self, config: &mut ClientConfig) -> Result<(), StorageError> {
-        let sasl = match self.authentication {
+/// `security.protocol`, `ssl.*` and `sasl.*`, as Jaeger's `authentication` and `tls.*`
+/// combine: TLS when `authentication: tls` or `tls.enabled`; SASL for `plaintext`. Producer and
+/// consumer alike.
+pub(crate) fn set_security(
+    authentication: &Authentication,
+    tls_config: &TlsConfig,
+    plaintext: &PlaintextConfig,
+    config: &mut ClientConfig,
+) -> Result<(), StorageError> {
+    {
+        let sasl = match authentication {
             Authentication::Plaintext => true,
             Authentication::None | Authentication::Tls => false,
             Authentication::Kerberos => {
@@ -340,7 +348,7 @@ impl ProducerConfig {
                 ));
             }
         };
-        let tls = self.authentication == Authentication::Tls || self.tls.enabled;
+        let tls = *authentication == Authentication::Tls || tls_config.enabled;
         let protocol = match (tls, sasl) {
             (false, false) => "plaintext",
             (true, false) => "ssl",
@@ -356,7 +364,7 @@ impl ProducerConfig {
                 key,
                 server_name,
                 skip_host_verify,
-            } = &self.tls;
+            } = tls_config;
             if server_name.is_some() {
                 return Err(StorageError::InvalidArgument(
                     "kafka tls server-name is not supported: librdkafka checks the broker's \
@@ -385,7 +393,7 @@ impl ProducerConfig {
                 username,
                 password,
                 mechanism,
-            } = &self.plaintext;
+            } = plaintext;
             config
                 .set("sasl.mechanisms", mechanism.as_str())
                 .set("sasl.username", username.as_deref().unwrap_or_default())

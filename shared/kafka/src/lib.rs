@@ -9,10 +9,14 @@
 //! - [`partition`]: Jaeger's (sarama's) key → partition rule, FNV-1a.
 //! - [`metrics`]: the metric names and the delivery-error `reason` vocabulary.
 //!
-//! Reading the settings from the environment is `spur-storage-factory`'s job; the consumer side
-//! (ingester) is not here yet.
+//! - [`ConsumerConfig`] ([`consumer`]): Jaeger's `kafka.consumer.*` options, for the ingester's
+//!   group consumer and a replay's stand-alone reader.
+//!
+//! Reading the producer settings from the environment is `spur-storage-factory`'s job; the
+//! ingester reads the consumer's.
 
 pub mod config;
+pub mod consumer;
 pub mod metrics;
 pub mod partition;
 pub mod writer;
@@ -21,6 +25,7 @@ pub use config::{
     Authentication, Compression, KERBEROS_SUPPORTED, PlaintextConfig, ProducerConfig, RequiredAcks,
     SaslMechanism, TlsConfig,
 };
+pub use consumer::ConsumerConfig;
 pub use partition::{fnv1a_32, partition_for_key};
 pub use spur_model::kafka::Encoding;
 pub use writer::{KafkaSpanWriter, QUEUE_FULL};
