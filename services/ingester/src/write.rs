@@ -1,0 +1,167 @@
+//! Writing a batch of Kafka messages to storage, at least once: the payloads are decoded (an
+//! undecodable or empty one is poison: counted, optionally copied to a dead-letter topic,
+//! skipped), then written; a failed write is retried with jittered exponential backoff until it
+//! succeeds or `abandon` is cancelled. Only a write the backend refuses as invalid is skipped
+//! (counted as poison `rejected`): retrying it could never succeed and would stall the
+//! partition. Payloads are decoded again for each attempt, so no copy of the spans is kept.
+
+use std::hash::{BuildHasher, RandomState};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use spur_model::api_v2::Span;
+use spur_model::kafka::Encoding;
+use spur_storage::{ErrorKind, SpanWriter};
+use tokio_util::sync::CancellationToken;
+
+use crate::metrics::*;
+
+/// One message's bytes and where it came from.
+#[derive(Debug, Clone)]
+pub struct Payload {
+    pub partition: i32,
+    pub offset: i64,
+    pub bytes: Vec<u8>,
+}
+
+/// Where the batch goes.
+#[derive(Clone)]
+pub struct Destination {
+    pub writer: Arc<dyn SpanWriter>,
+    /// Backend name for metrics.
+    pub backend: &'static str,
+    pub encoding: Encoding,
+    pub topic: String,
+    pub dead_letter: Option<DeadLetter>,
+}
+
+/// Copies poison messages to a topic.
+#[derive(Clone)]
+pub struct DeadLetter {
+    pub producer: rdkafka::producer::FutureProducer,
+    pub topic: String,
+}
+
+/// What became of a batch.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    pub written: usize,
+    pub poison: usize,
+    /// False when abandoned before the write succeeded.
+    pub done: bool,
+}
+
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// Decodes and writes `payloads` until written (or abandoned).
+pub async fn write_batch(
+    destination: &Destination,
+    payloads: &[Payload],
+    abandon: &CancellationToken,
+) -> Outcome {
+    let mut backoff = FIRST_BACKOFF;
+    let mut first = true;
+    loop {
+        let (spans, poison) = decode(destination, payloads, first).await;
+        first = false;
+        let count = spans.len();
+        if count == 0 {
+            return Outcome { written: 0, poison, done: true };
+        }
+        let started = Instant::now();
+        let result = tokio::select! {
+            _ = abandon.cancelled() => return Outcome { written: 0, poison, done: false },
+            result = destination.writer.write_spans(spans) => result,
+        };
+        match result {
+            Ok(()) => {
+                metrics::histogram!(WRITE_DURATION).record(started.elapsed().as_secs_f64());
+                metrics::histogram!(BATCH_SIZE).record(count as f64);
+                metrics::counter!(SPANS_WRITTEN, "backend" => destination.backend)
+                    .increment(count as u64);
+                return Outcome { written: count, poison, done: true };
+            }
+            Err(error) if error.kind() == ErrorKind::InvalidArgument => {
+                metrics::counter!(POISON, "reason" => "rejected").increment(payloads.len() as u64);
+                tracing::error!(
+                    %error,
+                    topic = %destination.topic,
+                    first_offset = payloads.first().map(|p| p.offset),
+                    "storage refused a batch as invalid; skipped"
+                );
+                return Outcome { written: 0, poison: poison + count, done: true };
+            }
+            Err(error) => {
+                metrics::counter!(
+                    WRITE_FAILURES,
+                    "backend" => destination.backend,
+                    "kind" => kind_label(error.kind())
+                )
+                .increment(1);
+                metrics::counter!(RETRY_ATTEMPTS).increment(1);
+                tracing::warn!(%error, retry_in = ?backoff, "storage write failed; retrying");
+            }
+        }
+        tokio::select! {
+            _ = abandon.cancelled() => return Outcome { written: 0, poison, done: false },
+            _ = tokio::time::sleep(jittered(backoff)) => {}
+        }
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+/// The batch's spans; poison is counted (and copied to the dead-letter topic) on the first
+/// attempt only.
+async fn decode(destination: &Destination, payloads: &[Payload], count_poison: bool) -> (Vec<Span>, usize) {
+    let mut spans = Vec::with_capacity(payloads.len());
+    let mut poison = 0;
+    for payload in payloads {
+        let reason = if payload.bytes.is_empty() {
+            Some(("empty", "empty message".to_owned()))
+        } else {
+            match spur_model::kafka::decode(&payload.bytes, destination.encoding) {
+                Ok(span) => {
+                    spans.push(span);
+                    None
+                }
+                Err(error) => Some(("undecodable", error.to_string())),
+            }
+        };
+        let Some((reason, detail)) = reason else { continue };
+        poison += 1;
+        if count_poison {
+            metrics::counter!(POISON, "reason" => reason).increment(1);
+            tracing::warn!(
+                topic = %destination.topic,
+                partition = payload.partition,
+                offset = payload.offset,
+                reason,
+                %detail,
+                "poison message skipped"
+            );
+            if let Some(dead_letter) = &destination.dead_letter {
+                let record = rdkafka::producer::FutureRecord::<(), [u8]>::to(&dead_letter.topic)
+                    .payload(&payload.bytes);
+                if let Err((error, _)) = dead_letter.producer.send(record, Duration::from_secs(10)).await {
+                    tracing::error!(%error, "cannot copy a poison message to the dead-letter topic");
+                }
+            }
+        }
+    }
+    (spans, poison)
+}
+
+fn kind_label(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::InvalidArgument => "invalid_argument",
+        ErrorKind::Unavailable => "unavailable",
+        ErrorKind::Timeout => "timeout",
+        ErrorKind::Internal => "internal",
+    }
+}
+
+fn jittered(backoff: Duration) -> Duration {
+    let random = RandomState::new().hash_one(Instant::now());
+    backoff.mul_f64(0.5 + (random % 1_000) as f64 / 1_000.0)
+}
