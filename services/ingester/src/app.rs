@@ -29,7 +29,12 @@ pub fn main(program: Program) -> ExitCode {
     };
     let mut problems = Problems::default();
     let config = IngesterConfig::read(&settings, &mut problems);
-    let storage = read_storage(&settings, &env, spur_storage_factory::env::DEFAULT_KIND, &mut problems);
+    let storage = read_storage(
+        &settings,
+        &env,
+        spur_storage_factory::env::DEFAULT_KIND,
+        &mut problems,
+    );
     if let Err(code) = problems.finish_process(program) {
         return code;
     }
@@ -47,12 +52,20 @@ pub fn main(program: Program) -> ExitCode {
                 let listener = tokio::net::TcpListener::bind(address).await?;
                 let router = spur_telemetry::admin::router(health.clone(), metrics, "ingester");
                 let stop = admin_stop.clone();
-                Some(tokio::spawn(spur_telemetry::admin::serve(listener, router, stop)))
+                Some(tokio::spawn(spur_telemetry::admin::serve(
+                    listener, router, stop,
+                )))
             }
             None => None,
         };
         let ready = health.clone();
-        let report = crate::ingest::run(&config, destination.clone(), move || ready.set_ready(), shutdown).await;
+        let report = crate::ingest::run(
+            &config,
+            destination.clone(),
+            move || ready.set_ready(),
+            shutdown,
+        )
+        .await;
         health.set_unavailable();
         let flushed = destination.writer.flush(config.shutdown_timeout).await;
         admin_stop.cancel();
@@ -88,7 +101,12 @@ fn replay_main() -> ExitCode {
     };
     let mut problems = Problems::default();
     let config = ReplayConfig::read(&settings, &mut problems);
-    let storage = read_storage(&settings, &env, spur_storage_factory::env::DEFAULT_KIND, &mut problems);
+    let storage = read_storage(
+        &settings,
+        &env,
+        spur_storage_factory::env::DEFAULT_KIND,
+        &mut problems,
+    );
     if let Err(code) = problems.finish_process(program) {
         return code;
     }
@@ -107,7 +125,10 @@ fn replay_main() -> ExitCode {
         };
         let destination = destination(&storage, &ingester).await?;
         let summary = replay(&config, &destination).await?;
-        destination.writer.flush(std::time::Duration::from_secs(30)).await?;
+        destination
+            .writer
+            .flush(std::time::Duration::from_secs(30))
+            .await?;
         println!(
             "{}",
             serde_json::json!({
@@ -124,9 +145,14 @@ fn replay_main() -> ExitCode {
 }
 
 /// The storage writer and where poison goes.
-pub async fn destination(storage: &StorageConfig, config: &IngesterConfig) -> anyhow::Result<Destination> {
+pub async fn destination(
+    storage: &StorageConfig,
+    config: &IngesterConfig,
+) -> anyhow::Result<Destination> {
     if matches!(storage, StorageConfig::Kafka(_)) {
-        anyhow::bail!("SPAN_STORAGE_TYPE=kafka: the ingester writes to a storage backend, not back to Kafka");
+        anyhow::bail!(
+            "SPAN_STORAGE_TYPE=kafka: the ingester writes to a storage backend, not back to Kafka"
+        );
     }
     let built = spur_storage_factory::build(storage).await?;
     let dead_letter = match &config.dead_letter_topic {

@@ -6,35 +6,101 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use spur_config::{Problems, Setting, Settings, parse_host_port};
-use spur_kafka::{Authentication, ConsumerConfig, Encoding, PlaintextConfig, SaslMechanism, TlsConfig};
+use spur_kafka::{
+    Authentication, ConsumerConfig, Encoding, PlaintextConfig, SaslMechanism, TlsConfig,
+};
 
 /// The consumer's settings, shared by the ingester and `spur-ingester replay`.
 pub const KAFKA_SETTINGS: &[Setting] = &[
-    Setting::new("kafka.consumer.brokers", "127.0.0.1:9092", "comma-separated bootstrap brokers"),
-    Setting::new("kafka.consumer.topic", "jaeger-spans", "topic to read spans from"),
-    Setting::new("kafka.consumer.group-id", "jaeger-ingester", "consumer group; ingesters of one group split the partitions"),
-    Setting::new("kafka.consumer.client-id", "jaeger-ingester", "client id shown to the brokers"),
-    Setting::new("kafka.consumer.encoding", "protobuf", "message encoding: protobuf or json"),
-    Setting::new("kafka.consumer.authentication", "none", "none, tls or plaintext (SASL)"),
+    Setting::new(
+        "kafka.consumer.brokers",
+        "127.0.0.1:9092",
+        "comma-separated bootstrap brokers",
+    ),
+    Setting::new(
+        "kafka.consumer.topic",
+        "jaeger-spans",
+        "topic to read spans from",
+    ),
+    Setting::new(
+        "kafka.consumer.group-id",
+        "jaeger-ingester",
+        "consumer group; ingesters of one group split the partitions",
+    ),
+    Setting::new(
+        "kafka.consumer.client-id",
+        "jaeger-ingester",
+        "client id shown to the brokers",
+    ),
+    Setting::new(
+        "kafka.consumer.encoding",
+        "protobuf",
+        "message encoding: protobuf or json",
+    ),
+    Setting::new(
+        "kafka.consumer.authentication",
+        "none",
+        "none, tls or plaintext (SASL)",
+    ),
     Setting::new("kafka.consumer.tls.enabled", "false", "connect over TLS"),
     Setting::new("kafka.consumer.tls.ca", "", "CA certificates (PEM file)"),
-    Setting::new("kafka.consumer.tls.cert", "", "client certificate (PEM file)"),
+    Setting::new(
+        "kafka.consumer.tls.cert",
+        "",
+        "client certificate (PEM file)",
+    ),
     Setting::new("kafka.consumer.tls.key", "", "client key (PEM file)"),
-    Setting::new("kafka.consumer.tls.skip-host-verify", "false", "accept any broker certificate (insecure)"),
+    Setting::new(
+        "kafka.consumer.tls.skip-host-verify",
+        "false",
+        "accept any broker certificate (insecure)",
+    ),
     Setting::new("kafka.consumer.plaintext.username", "", "SASL user name"),
     Setting::new("kafka.consumer.plaintext.password", "", "SASL password"),
-    Setting::new("kafka.consumer.plaintext.mechanism", "PLAIN", "SASL mechanism: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512"),
+    Setting::new(
+        "kafka.consumer.plaintext.mechanism",
+        "PLAIN",
+        "SASL mechanism: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512",
+    ),
 ];
 
 /// The ingester's own settings.
 pub const SETTINGS: &[Setting] = &[
-    Setting::new("ingester.parallelism", "1000", "messages read and not yet written, at most (then the partitions are paused)"),
-    Setting::new("ingester.batch-max-spans", "500", "spans written to storage in one write"),
-    Setting::new("ingester.batch-linger", "100ms", "how long a batch waits to fill before it is written"),
-    Setting::new("ingester.deadlockInterval", "0s", "Jaeger's deadlock detector interval: accepted, not applied (offsets never stall)"),
-    Setting::new("ingester.dead-letter-topic", "", "topic that undecodable messages are copied to; empty: none"),
-    Setting::new("ingester.shutdown-timeout", "10s", "how long SIGTERM waits for batches being written before committing"),
-    Setting::new("admin.http.host-port", ":14270", "admin address: / health, /ready, /metrics"),
+    Setting::new(
+        "ingester.parallelism",
+        "20000",
+        "messages read and not yet written, at most (then the partitions are paused); Jaeger's default is 1000",
+    ),
+    Setting::new(
+        "ingester.batch-max-spans",
+        "1000",
+        "spans written to storage in one write",
+    ),
+    Setting::new(
+        "ingester.batch-linger",
+        "100ms",
+        "how long a batch waits to fill before it is written",
+    ),
+    Setting::new(
+        "ingester.deadlockInterval",
+        "0s",
+        "Jaeger's deadlock detector interval: accepted, not applied (offsets never stall)",
+    ),
+    Setting::new(
+        "ingester.dead-letter-topic",
+        "",
+        "topic that undecodable messages are copied to; empty: none",
+    ),
+    Setting::new(
+        "ingester.shutdown-timeout",
+        "10s",
+        "how long SIGTERM waits for batches being written before committing",
+    ),
+    Setting::new(
+        "admin.http.host-port",
+        ":14270",
+        "admin address: / health, /ready, /metrics",
+    ),
 ];
 
 /// The ingester's configuration.
@@ -73,10 +139,16 @@ pub fn read_consumer(settings: &Settings, problems: &mut Problems) -> ConsumerCo
             })
             .unwrap_or(Encoding::Protobuf),
         authentication: settings
-            .parse_with("kafka.consumer.authentication", problems, Authentication::parse)
+            .parse_with(
+                "kafka.consumer.authentication",
+                problems,
+                Authentication::parse,
+            )
             .unwrap_or(Authentication::None),
         tls: TlsConfig {
-            enabled: settings.parse::<bool>("kafka.consumer.tls.enabled", problems).unwrap_or(false),
+            enabled: settings
+                .parse::<bool>("kafka.consumer.tls.enabled", problems)
+                .unwrap_or(false),
             ca: path("kafka.consumer.tls.ca"),
             cert: path("kafka.consumer.tls.cert"),
             key: path("kafka.consumer.tls.key"),
@@ -89,7 +161,11 @@ pub fn read_consumer(settings: &Settings, problems: &mut Problems) -> ConsumerCo
             username: Some(text("kafka.consumer.plaintext.username")).filter(|v| !v.is_empty()),
             password: Some(text("kafka.consumer.plaintext.password")).filter(|v| !v.is_empty()),
             mechanism: settings
-                .parse_with("kafka.consumer.plaintext.mechanism", problems, SaslMechanism::parse)
+                .parse_with(
+                    "kafka.consumer.plaintext.mechanism",
+                    problems,
+                    SaslMechanism::parse,
+                )
                 .unwrap_or_default(),
         },
     }

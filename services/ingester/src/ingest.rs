@@ -11,7 +11,9 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer};
+use rdkafka::consumer::{
+    BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
+};
 use rdkafka::message::Message;
 use rdkafka::statistics::Statistics;
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
@@ -78,20 +80,33 @@ impl ConsumerContext for IngestContext {
 }
 
 fn lock(tracker: &Mutex<OffsetTracker>) -> std::sync::MutexGuard<'_, OffsetTracker> {
-    tracker.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    tracker
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-fn commit<C: ConsumerContext>(consumer: &impl Consumer<C>, topic: &str, offsets: &[(i32, i64)], mode: CommitMode) {
+fn commit<C: ConsumerContext>(
+    consumer: &impl Consumer<C>,
+    topic: &str,
+    offsets: &[(i32, i64)],
+    mode: CommitMode,
+) {
     let mut list = TopicPartitionList::new();
     for (partition, offset) in offsets {
-        if list.add_partition_offset(topic, *partition, Offset::Offset(*offset)).is_err() {
+        if list
+            .add_partition_offset(topic, *partition, Offset::Offset(*offset))
+            .is_err()
+        {
             continue;
         }
     }
     match consumer.commit(&list, mode) {
         Ok(()) => {
             for (partition, offset) in offsets {
-                let labels = [("topic", topic.to_owned()), ("partition", partition.to_string())];
+                let labels = [
+                    ("topic", topic.to_owned()),
+                    ("partition", partition.to_string()),
+                ];
                 metrics::counter!(OFFSET_COMMITS, &labels).increment(1);
                 metrics::gauge!(LAST_COMMITTED, &labels).set(*offset as f64);
             }
@@ -144,7 +159,11 @@ pub async fn run(
         let full = in_flight >= config.parallelism;
         if full != paused {
             let assignment = consumer.assignment()?;
-            let result = if full { consumer.pause(&assignment) } else { consumer.resume(&assignment) };
+            let result = if full {
+                consumer.pause(&assignment)
+            } else {
+                consumer.resume(&assignment)
+            };
             if let Err(error) = result {
                 tracing::warn!(%error, "cannot pause or resume the partitions");
             }
@@ -197,7 +216,13 @@ pub async fn run(
     }
 
     // Shutdown: write what was gathered, wait for the writes within the deadline, commit.
-    dispatch(&mut gathering, &tracker, &destination, &abandon, &mut writes);
+    dispatch(
+        &mut gathering,
+        &tracker,
+        &destination,
+        &abandon,
+        &mut writes,
+    );
     let deadline = Instant::now() + config.shutdown_timeout;
     loop {
         tokio::select! {

@@ -20,15 +20,47 @@ use tokio_util::sync::CancellationToken;
 use crate::write::{Destination, Payload, write_batch};
 
 pub const SETTINGS: &[Setting] = &[
-    Setting::new("replay.from", "", "start of the time window: RFC 3339 (2026-11-23T10:00:00Z) or Unix milliseconds; empty: from the start offset"),
-    Setting::new("replay.to", "", "end of the time window (exclusive), same forms; empty: to the end offset"),
-    Setting::new("replay.partitions", "", "comma-separated partitions; empty: all"),
-    Setting::new("replay.start-offset", "", "first offset of each partition (without replay.from); empty: the earliest"),
-    Setting::new("replay.end-offset", "", "offset to stop before, in each partition (without replay.to); empty: the end when the replay starts"),
-    Setting::new("replay.rate", "0", "most spans per second written; 0: no limit"),
-    Setting::new("replay.dry-run", "false", "read and count what would be written, write nothing"),
+    Setting::new(
+        "replay.from",
+        "",
+        "start of the time window: RFC 3339 (2026-11-23T10:00:00Z) or Unix milliseconds; empty: from the start offset",
+    ),
+    Setting::new(
+        "replay.to",
+        "",
+        "end of the time window (exclusive), same forms; empty: to the end offset",
+    ),
+    Setting::new(
+        "replay.partitions",
+        "",
+        "comma-separated partitions; empty: all",
+    ),
+    Setting::new(
+        "replay.start-offset",
+        "",
+        "first offset of each partition (without replay.from); empty: the earliest",
+    ),
+    Setting::new(
+        "replay.end-offset",
+        "",
+        "offset to stop before, in each partition (without replay.to); empty: the end when the replay starts",
+    ),
+    Setting::new(
+        "replay.rate",
+        "0",
+        "most spans per second written; 0: no limit",
+    ),
+    Setting::new(
+        "replay.dry-run",
+        "false",
+        "read and count what would be written, write nothing",
+    ),
     Setting::new("replay.batch-max-spans", "1000", "spans per storage write"),
-    Setting::new("replay.idle-timeout", "30s", "give up when no message arrives for this long before the end is reached"),
+    Setting::new(
+        "replay.idle-timeout",
+        "30s",
+        "give up when no message arrives for this long before the end is reached",
+    ),
 ];
 
 /// A replay's options.
@@ -77,7 +109,10 @@ impl ReplayConfig {
                     .filter_map(|p| {
                         p.trim()
                             .parse()
-                            .map_err(|_| problems.add("replay.partitions", format!("{p:?} is not a partition")))
+                            .map_err(|_| {
+                                problems
+                                    .add("replay.partitions", format!("{p:?} is not a partition"))
+                            })
                             .ok()
                     })
                     .collect()
@@ -86,9 +121,16 @@ impl ReplayConfig {
             end_offset: optional("replay.end-offset", problems),
             rate: settings.parse("replay.rate", problems).unwrap_or(0),
             dry_run: settings.parse("replay.dry-run", problems).unwrap_or(false),
-            batch_max_spans: settings.parse::<usize>("replay.batch-max-spans", problems).unwrap_or(1_000).max(1),
+            batch_max_spans: settings
+                .parse::<usize>("replay.batch-max-spans", problems)
+                .unwrap_or(1_000)
+                .max(1),
             idle_timeout: settings
-                .parse_with("replay.idle-timeout", problems, spur_config::duration::parse)
+                .parse_with(
+                    "replay.idle-timeout",
+                    problems,
+                    spur_config::duration::parse,
+                )
                 .unwrap_or(Duration::from_secs(30)),
         }
     }
@@ -99,24 +141,40 @@ pub fn parse_time(text: &str) -> Result<i64, String> {
     if let Ok(millis) = text.parse::<i64>() {
         return Ok(millis);
     }
-    let invalid = || format!("{text:?} is neither RFC 3339 UTC (2026-11-23T10:00:00Z) nor Unix milliseconds");
+    let invalid =
+        || format!("{text:?} is neither RFC 3339 UTC (2026-11-23T10:00:00Z) nor Unix milliseconds");
     let body = text.strip_suffix('Z').ok_or_else(invalid)?;
     let (date, clock) = body.split_once('T').ok_or_else(invalid)?;
     let mut date_parts = date.split('-').map(str::parse::<i64>);
-    let (Some(Ok(year)), Some(Ok(month)), Some(Ok(day))) = (date_parts.next(), date_parts.next(), date_parts.next()) else {
+    let (Some(Ok(year)), Some(Ok(month)), Some(Ok(day))) =
+        (date_parts.next(), date_parts.next(), date_parts.next())
+    else {
         return Err(invalid());
     };
     let (clock, fraction) = clock.split_once('.').unwrap_or((clock, "0"));
     let mut clock_parts = clock.split(':').map(str::parse::<i64>);
-    let (Some(Ok(hour)), Some(Ok(minute)), Some(Ok(second))) = (clock_parts.next(), clock_parts.next(), clock_parts.next()) else {
+    let (Some(Ok(hour)), Some(Ok(minute)), Some(Ok(second))) =
+        (clock_parts.next(), clock_parts.next(), clock_parts.next())
+    else {
         return Err(invalid());
     };
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
         return Err(invalid());
     }
-    let millis_fraction: i64 = format!("{fraction:0<3}")[..3].parse().map_err(|_| invalid())?;
+    let millis_fraction: i64 = format!("{fraction:0<3}")[..3]
+        .parse()
+        .map_err(|_| invalid())?;
     // Days since the epoch (Howard Hinnant's civil-from-days inverse).
-    let (y, m) = if month <= 2 { (year - 1, month + 9) } else { (year, month - 3) };
+    let (y, m) = if month <= 2 {
+        (year - 1, month + 9)
+    } else {
+        (year, month - 3)
+    };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
     let doy = (153 * m + 2) / 5 + day - 1;
@@ -135,7 +193,10 @@ pub struct ReplaySummary {
 }
 
 /// Replays into `destination` (or only counts, in a dry run).
-pub async fn replay(config: &ReplayConfig, destination: &Destination) -> anyhow::Result<ReplaySummary> {
+pub async fn replay(
+    config: &ReplayConfig,
+    destination: &Destination,
+) -> anyhow::Result<ReplaySummary> {
     let consumer: BaseConsumer = config.consumer.standalone_client_config()?.create()?;
     let topic = config.consumer.topic.clone();
     let ranges = {
@@ -143,10 +204,14 @@ pub async fn replay(config: &ReplayConfig, destination: &Destination) -> anyhow:
         let config = config.clone();
         tokio::task::block_in_place(move || ranges(consumer, &config))?
     };
-    let total: i64 = ranges.values().map(|(start, end)| (end - start).max(0)).sum();
+    let total: i64 = ranges
+        .values()
+        .map(|(start, end)| (end - start).max(0))
+        .sum();
     let started = Instant::now();
     let mut summary = ReplaySummary::default();
-    let remaining: BTreeMap<i32, (i64, i64)> = ranges.into_iter().filter(|(_, (s, e))| s < e).collect();
+    let remaining: BTreeMap<i32, (i64, i64)> =
+        ranges.into_iter().filter(|(_, (s, e))| s < e).collect();
     if remaining.is_empty() {
         summary.seconds = started.elapsed().as_secs_f64();
         return Ok(summary);
@@ -166,7 +231,11 @@ pub async fn replay(config: &ReplayConfig, destination: &Destination) -> anyhow:
         let polled = tokio::task::block_in_place(|| {
             consumer.poll(Duration::from_millis(200)).map(|result| {
                 result.map(|message| {
-                    (message.partition(), message.offset(), message.payload().map(<[u8]>::to_vec).unwrap_or_default())
+                    (
+                        message.partition(),
+                        message.offset(),
+                        message.payload().map(<[u8]>::to_vec).unwrap_or_default(),
+                    )
                 })
             })
         });
@@ -183,10 +252,16 @@ pub async fn replay(config: &ReplayConfig, destination: &Destination) -> anyhow:
             Some(Err(error)) => tracing::warn!(%error, "kafka consumer error"),
             Some(Ok((partition, offset, bytes))) => {
                 last_message = Instant::now();
-                let Some(end) = open.get(&partition).copied() else { continue };
+                let Some(end) = open.get(&partition).copied() else {
+                    continue;
+                };
                 if offset < end {
                     summary.messages += 1;
-                    batch.push(Payload { partition, offset, bytes });
+                    batch.push(Payload {
+                        partition,
+                        offset,
+                        bytes,
+                    });
                 }
                 if offset + 1 >= end {
                     open.remove(&partition);
@@ -204,7 +279,8 @@ pub async fn replay(config: &ReplayConfig, destination: &Destination) -> anyhow:
             summary.poison += outcome.1 as u64;
             batch.clear();
             if config.rate > 0 {
-                let due = Duration::from_secs_f64(summary.spans_written as f64 / config.rate as f64);
+                let due =
+                    Duration::from_secs_f64(summary.spans_written as f64 / config.rate as f64);
                 tokio::time::sleep_until(started + due).await;
             }
         }
@@ -213,7 +289,10 @@ pub async fn replay(config: &ReplayConfig, destination: &Destination) -> anyhow:
             let seconds = started.elapsed().as_secs_f64();
             let rate = summary.messages as f64 / seconds.max(0.001);
             let eta = (total as f64 - summary.messages as f64).max(0.0) / rate.max(1.0);
-            eprint!("\r{}/{} messages, {:.0} spans/s, ETA {:.0} s   ", summary.messages, total, rate, eta);
+            eprint!(
+                "\r{}/{} messages, {:.0} spans/s, ETA {:.0} s   ",
+                summary.messages, total, rate, eta
+            );
         }
     }
     if progress {
@@ -227,13 +306,18 @@ pub async fn replay(config: &ReplayConfig, destination: &Destination) -> anyhow:
 fn count_only(destination: &Destination, batch: &[Payload]) -> (usize, usize) {
     let good = batch
         .iter()
-        .filter(|p| !p.bytes.is_empty() && spur_model::kafka::decode(&p.bytes, destination.encoding).is_ok())
+        .filter(|p| {
+            !p.bytes.is_empty() && spur_model::kafka::decode(&p.bytes, destination.encoding).is_ok()
+        })
         .count();
     (good, batch.len() - good)
 }
 
 /// Each partition's `[start, end)` offsets to replay.
-fn ranges(consumer: &BaseConsumer, config: &ReplayConfig) -> anyhow::Result<BTreeMap<i32, (i64, i64)>> {
+fn ranges(
+    consumer: &BaseConsumer,
+    config: &ReplayConfig,
+) -> anyhow::Result<BTreeMap<i32, (i64, i64)>> {
     let timeout = Duration::from_secs(30);
     let topic = &config.consumer.topic;
     let metadata = consumer.fetch_metadata(Some(topic), timeout)?;
@@ -264,7 +348,15 @@ fn ranges(consumer: &BaseConsumer, config: &ReplayConfig) -> anyhow::Result<BTre
         Ok(found
             .elements()
             .iter()
-            .map(|e| (e.partition(), match e.offset() { Offset::Offset(o) => Some(o), _ => None }))
+            .map(|e| {
+                (
+                    e.partition(),
+                    match e.offset() {
+                        Offset::Offset(o) => Some(o),
+                        _ => None,
+                    },
+                )
+            })
             .collect())
     };
     let from = config.from_ms.map(by_time).transpose()?;

@@ -66,7 +66,10 @@ impl OffsetTracker {
 
     /// Partitions no longer owned: their offsets to commit first (what was written), then
     /// forgotten.
-    pub fn revoke(&mut self, partitions: impl IntoIterator<Item = Partition>) -> Vec<(Partition, i64)> {
+    pub fn revoke(
+        &mut self,
+        partitions: impl IntoIterator<Item = Partition>,
+    ) -> Vec<(Partition, i64)> {
         let mut last = Vec::new();
         for partition in partitions {
             if let Some(state) = self.partitions.remove(&partition)

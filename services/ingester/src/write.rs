@@ -67,7 +67,11 @@ pub async fn write_batch(
         first = false;
         let count = spans.len();
         if count == 0 {
-            return Outcome { written: 0, poison, done: true };
+            return Outcome {
+                written: 0,
+                poison,
+                done: true,
+            };
         }
         let started = Instant::now();
         let result = tokio::select! {
@@ -80,7 +84,11 @@ pub async fn write_batch(
                 metrics::histogram!(BATCH_SIZE).record(count as f64);
                 metrics::counter!(SPANS_WRITTEN, "backend" => destination.backend)
                     .increment(count as u64);
-                return Outcome { written: count, poison, done: true };
+                return Outcome {
+                    written: count,
+                    poison,
+                    done: true,
+                };
             }
             Err(error) if error.kind() == ErrorKind::InvalidArgument => {
                 metrics::counter!(POISON, "reason" => "rejected").increment(payloads.len() as u64);
@@ -90,7 +98,11 @@ pub async fn write_batch(
                     first_offset = payloads.first().map(|p| p.offset),
                     "storage refused a batch as invalid; skipped"
                 );
-                return Outcome { written: 0, poison: poison + count, done: true };
+                return Outcome {
+                    written: 0,
+                    poison: poison + count,
+                    done: true,
+                };
             }
             Err(error) => {
                 metrics::counter!(
@@ -113,7 +125,11 @@ pub async fn write_batch(
 
 /// The batch's spans; poison is counted (and copied to the dead-letter topic) on the first
 /// attempt only.
-async fn decode(destination: &Destination, payloads: &[Payload], count_poison: bool) -> (Vec<Span>, usize) {
+async fn decode(
+    destination: &Destination,
+    payloads: &[Payload],
+    count_poison: bool,
+) -> (Vec<Span>, usize) {
     let mut spans = Vec::with_capacity(payloads.len());
     let mut poison = 0;
     for payload in payloads {
@@ -128,7 +144,9 @@ async fn decode(destination: &Destination, payloads: &[Payload], count_poison: b
                 Err(error) => Some(("undecodable", error.to_string())),
             }
         };
-        let Some((reason, detail)) = reason else { continue };
+        let Some((reason, detail)) = reason else {
+            continue;
+        };
         poison += 1;
         if count_poison {
             metrics::counter!(POISON, "reason" => reason).increment(1);
@@ -143,7 +161,11 @@ async fn decode(destination: &Destination, payloads: &[Payload], count_poison: b
             if let Some(dead_letter) = &destination.dead_letter {
                 let record = rdkafka::producer::FutureRecord::<(), [u8]>::to(&dead_letter.topic)
                     .payload(&payload.bytes);
-                if let Err((error, _)) = dead_letter.producer.send(record, Duration::from_secs(10)).await {
+                if let Err((error, _)) = dead_letter
+                    .producer
+                    .send(record, Duration::from_secs(10))
+                    .await
+                {
                     tracing::error!(%error, "cannot copy a poison message to the dead-letter topic");
                 }
             }

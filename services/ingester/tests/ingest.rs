@@ -29,7 +29,11 @@ async fn round_trip(encoding: Encoding) {
     for want in &spans {
         let trace_id = spur_model::TraceId::from_bytes(&want.trace_id).unwrap();
         let trace = store
-            .get_trace(GetTraceQuery { trace_id, start_time_min: None, start_time_max: None })
+            .get_trace(GetTraceQuery {
+                trace_id,
+                start_time_min: None,
+                start_time_max: None,
+            })
             .await
             .unwrap()
             .unwrap();
@@ -60,7 +64,10 @@ async fn poison_is_skipped_counted_and_never_stalls_the_partition() {
     values.extend(good[1..].iter().map(spur_model::kafka::encode_protobuf));
     produce_raw(&bootstrap, &topic, &values).await;
     let store = Arc::new(MemoryStore::new(0));
-    let running = start(config(&bootstrap, &topic, &spur_e2e::unique_name("group")), store.clone());
+    let running = start(
+        config(&bootstrap, &topic, &spur_e2e::unique_name("group")),
+        store.clone(),
+    );
     assert!(eventually(60, || async { found(&store, &good).await == good.len() }).await);
     let report = running.stop().await;
     assert_eq!(report.poison, 2);
@@ -71,14 +78,27 @@ async fn poison_is_skipped_counted_and_never_stalls_the_partition() {
     let group = spur_e2e::unique_name("group");
     let first_store = Arc::new(MemoryStore::new(0));
     let first = start(config(&bootstrap, &topic, &group), first_store.clone());
-    assert!(eventually(60, || async { found(&first_store, &good).await == good.len() }).await);
+    assert!(
+        eventually(60, || async {
+            found(&first_store, &good).await == good.len()
+        })
+        .await
+    );
     first.stop().await;
     let again = Arc::new(MemoryStore::new(0));
     let second = start(config(&bootstrap, &topic, &group), again.clone());
     let late = spans(200, 1, 1);
-    produce_raw(&bootstrap, &topic, &[spur_model::kafka::encode_protobuf(&late[0])]).await;
+    produce_raw(
+        &bootstrap,
+        &topic,
+        &[spur_model::kafka::encode_protobuf(&late[0])],
+    )
+    .await;
     assert!(eventually(60, || async { found(&again, &late).await == 1 }).await);
     let second_report = second.stop().await;
-    assert_eq!(second_report.spans_written, 1, "only the late span: the rest was committed");
+    assert_eq!(
+        second_report.spans_written, 1,
+        "only the late span: the rest was committed"
+    );
     assert_eq!(found(&again, &good).await, 0);
 }

@@ -3,15 +3,15 @@
 //! an ingester in this process over a store the test reads, and polling with deadlines.
 #![allow(dead_code, clippy::unwrap_used)]
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::ClientConfig;
 use spur_ingester::IngesterConfig;
 use spur_ingester::write::Destination;
 use spur_kafka::{ConsumerConfig, Encoding, KafkaSpanWriter, ProducerConfig};
@@ -34,7 +34,14 @@ pub async fn create_topic(bootstrap: &str, prefix: &str, partitions: i32) -> Str
         .unwrap();
     let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
     let results = admin
-        .create_topics([&NewTopic::new(&topic, partitions, TopicReplication::Fixed(1))], &options)
+        .create_topics(
+            [&NewTopic::new(
+                &topic,
+                partitions,
+                TopicReplication::Fixed(1),
+            )],
+            &options,
+        )
         .await
         .unwrap();
     assert_eq!(results[0].as_deref(), Ok(topic.as_str()));
@@ -48,7 +55,9 @@ pub fn spans(first: u64, traces: u64, per_trace: u64) -> Vec<Span> {
         .unwrap()
         .as_micros() as i64;
     (first..first + traces)
-        .flat_map(|trace| (0..per_trace).map(move |index| workload::span(index, trace, now - 1_000_000)))
+        .flat_map(|trace| {
+            (0..per_trace).map(move |index| workload::span(index, trace, now - 1_000_000))
+        })
         .collect()
 }
 
@@ -73,7 +82,12 @@ pub async fn produce_raw(bootstrap: &str, topic: &str, values: &[Vec<u8>]) {
         .unwrap();
     for value in values {
         producer
-            .send(FutureRecord::<(), [u8]>::to(topic).payload(value).partition(0), Duration::from_secs(30))
+            .send(
+                FutureRecord::<(), [u8]>::to(topic)
+                    .payload(value)
+                    .partition(0),
+                Duration::from_secs(30),
+            )
             .await
             .unwrap();
     }
@@ -106,7 +120,9 @@ pub struct Flaky {
 impl SpanWriter for Flaky {
     async fn write_spans(&self, spans: Vec<Span>) -> Result<(), StorageError> {
         if self.down.load(Ordering::SeqCst) {
-            return Err(StorageError::Unavailable("storage is down (test)".to_owned()));
+            return Err(StorageError::Unavailable(
+                "storage is down (test)".to_owned(),
+            ));
         }
         self.store.write_spans(spans).await
     }
@@ -138,7 +154,8 @@ pub fn start(config: IngesterConfig, writer: Arc<dyn SpanWriter>) -> Running {
     };
     let shutdown = CancellationToken::new();
     let stop = shutdown.clone();
-    let task = tokio::spawn(async move { spur_ingester::run(&config, destination, || {}, stop).await });
+    let task =
+        tokio::spawn(async move { spur_ingester::run(&config, destination, || {}, stop).await });
     Running { shutdown, task }
 }
 
@@ -151,7 +168,11 @@ pub async fn found(store: &MemoryStore, expected: &[Span]) -> usize {
     for id in trace_ids {
         let trace_id = spur_model::TraceId::from_bytes(&id).unwrap();
         if let Some(trace) = store
-            .get_trace(GetTraceQuery { trace_id, start_time_min: None, start_time_max: None })
+            .get_trace(GetTraceQuery {
+                trace_id,
+                start_time_min: None,
+                start_time_max: None,
+            })
             .await
             .unwrap()
         {
@@ -160,7 +181,11 @@ pub async fn found(store: &MemoryStore, expected: &[Span]) -> usize {
     }
     expected
         .iter()
-        .filter(|want| stored.iter().any(|got| got.trace_id == want.trace_id && got.span_id == want.span_id))
+        .filter(|want| {
+            stored
+                .iter()
+                .any(|got| got.trace_id == want.trace_id && got.span_id == want.span_id)
+        })
         .count()
 }
 
