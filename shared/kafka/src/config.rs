@@ -322,7 +322,12 @@ impl ProducerConfig {
         if self.batch_max_messages != 0 {
             config.set("batch.num.messages", self.batch_max_messages.to_string());
         }
-        set_security(&self.authentication, &self.tls, &self.plaintext, &mut config)?;
+        set_security(
+            &self.authentication,
+            &self.tls,
+            &self.plaintext,
+            &mut config,
+        )?;
         Ok(config)
     }
 }

@@ -76,7 +76,12 @@ impl ConsumerConfig {
             .set("client.id", &self.client_id)
             // Messages buffered ahead of the ingester per partition, bounded.
             .set("queued.max.messages.kbytes", "65536");
-        set_security(&self.authentication, &self.tls, &self.plaintext, &mut config)?;
+        set_security(
+            &self.authentication,
+            &self.tls,
+            &self.plaintext,
+            &mut config,
+        )?;
         Ok(config)
     }
 }
@@ -87,7 +92,9 @@ mod tests {
 
     #[test]
     fn the_group_consumer_commits_nothing_by_itself() {
-        let config = ConsumerConfig::default().group_client_config(5_000).unwrap();
+        let config = ConsumerConfig::default()
+            .group_client_config(5_000)
+            .unwrap();
         for (key, value) in [
             ("group.id", "jaeger-ingester"),
             ("enable.auto.commit", "false"),
