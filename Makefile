@@ -38,6 +38,7 @@ bench: ## codec, embedded store, query, collector-into-Kafka and agent benchmark
 	cargo bench -p spur-query --bench http
 	bash deploy/bench/collector.sh
 	bash deploy/bench/agent.sh
+	bash deploy/bench/ingester.sh
 
 fuzz: ## run each cargo-fuzz target for FUZZ_SECONDS (needs nightly + cargo-fuzz)
 	bash shared/model/fuzz/run.sh $(FUZZ_SECONDS)

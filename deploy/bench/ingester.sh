@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Ingester drain benchmark (issue #8): fills a fresh topic of the local Kafka with SPANS spans
+# (spur-collector writing to Kafka, fed by spur-loadgen over Jaeger gRPC, batches of 100 spans
+# of ~500 B from 10 services), then times a release `spur-ingester` draining it into a fresh
+# embedded store, pinned to one core, until every span is written. Prints spans/s, the
+# ingester's CPU per span and its peak RSS.
+#
+#   bash deploy/bench/ingester.sh            # SPANS=500000 PARTITIONS=3
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/spur/target}
+SPANS=${SPANS:-500000}
+PARTITIONS=${PARTITIONS:-3}
+INGESTER_CPU=${INGESTER_CPU:-0}
+
+cargo build -q --release -p spur-collector -p spur-loadgen -p spur-ingester
+cargo build -q --release -p spur-e2e --example kafka_topic
+BIN=$CARGO_TARGET_DIR/release
+bash deploy/local/services.sh up kafka >/dev/null
+clock_ticks=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+written() { curl -sf http://127.0.0.1:24270/metrics | awk '/^spur_ingester_spans_written_total/ {s += $NF} END {print s + 0}'; }
+
+topic="spur-bench-ingest-$$"
+"$BIN/examples/kafka_topic" create "$topic" "$PARTITIONS"
+SPAN_STORAGE_TYPE=kafka KAFKA_PRODUCER_TOPIC=$topic KAFKA_PRODUCER_BROKERS=127.0.0.1:9092 RUST_LOG=warn \
+  "$BIN/spur-collector" --collector.grpc-server.host-port=127.0.0.1:24250 --collector.http-server.host-port= \
+  --collector.zipkin.host-port= --collector.otlp.enabled=false --admin.http.host-port=127.0.0.1:24269 >/dev/null 2>&1 &
+collector=$!
+for _ in $(seq 100); do curl -sf http://127.0.0.1:24269/ >/dev/null && break; sleep 0.1; done
+"$BIN/spur-loadgen" --protocol jaeger --endpoint http://127.0.0.1:24250 --spans "$SPANS" --batch 100 \
+  --span-bytes 500 --concurrency 8 >/dev/null
+kill -TERM "$collector"; wait "$collector" || true
+echo "topic $topic holds $("$BIN/examples/kafka_topic" count "$topic") messages"
+
+data=$(mktemp -d)
+started=$(date +%s.%N)
+SPAN_STORAGE_TYPE=embedded BADGER_DIRECTORY_VALUE=$data KAFKA_CONSUMER_BROKERS=127.0.0.1:9092 \
+  KAFKA_CONSUMER_TOPIC=$topic KAFKA_CONSUMER_GROUP_ID="bench-$$" RUST_LOG=warn \
+  taskset -c "$INGESTER_CPU" "$BIN/spur-ingester" --admin.http.host-port=127.0.0.1:24270 >/dev/null 2>&1 &
+ingester=$!
+for _ in $(seq 6000); do
+  [[ $(written) -ge $SPANS ]] && break
+  sleep 0.05
+done
+ended=$(date +%s.%N)
+ticks=$(cpu_ticks "$ingester")
+peak_kib=$(awk '/VmHWM/ {print $2}' "/proc/$ingester/status")
+done_spans=$(written)
+kill -TERM "$ingester"; wait "$ingester" || true
+rm -rf "$data"
+python3 - "$SPANS" "$done_spans" "$started" "$ended" "$ticks" "$clock_ticks" "$peak_kib" <<'PY'
+import sys
+spans, done, start, end, ticks, hz, peak = sys.argv[1:]
+seconds = float(end) - float(start)
+cpu = int(ticks) / int(hz)
+print(f"drained {float(done):.0f} of {spans} spans in {seconds:.1f} s = {float(done) / seconds:.0f} spans/s into the embedded store; "
+      f"ingester CPU {cpu:.1f} s = {cpu / max(float(done), 1) * 1e6:.2f} us/span (store's indexing and compaction included); peak RSS {int(peak) / 1024:.0f} MiB")
+PY
