@@ -41,6 +41,7 @@ fn main() -> ExitCode {
         .chain(spur_query::config::SETTINGS)
         .chain(UDP_SETTINGS)
         .chain(spur_storage_factory::SETTINGS)
+        .chain(spur_dependencies::SETTINGS)
         .copied()
         .collect();
     let (settings, env) = match spur_config::load_process(PROGRAM, &declared) {
@@ -66,6 +67,7 @@ fn main() -> ExitCode {
     let mut query = spur_query::config::QueryConfig::read(&settings, &mut problems);
     query.admin = None;
     let storage = read_storage(&settings, &env, StorageKind::Embedded, &mut problems);
+    let dependencies = spur_dependencies::read_options(&settings, &mut problems);
     if let Err(code) = problems.finish_process(PROGRAM) {
         return code;
     }
@@ -73,7 +75,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     spur_telemetry::process::run_process(PROGRAM.name, async move {
-        Ok(serve(collector, query, udp, storage).await? == 0)
+        Ok(serve(collector, query, udp, storage, dependencies).await? == 0)
     })
 }
 
@@ -83,9 +85,12 @@ async fn serve(
     query: spur_query::config::QueryConfig,
     udp: Vec<(std::net::SocketAddr, Protocol, &'static str)>,
     storage: StorageConfig,
+    dependencies: Option<spur_dependencies::DerivingWriterOptions>,
 ) -> anyhow::Result<u64> {
     let metrics = spur_telemetry::metrics::install().map_err(anyhow::Error::msg)?;
-    let built = spur_storage_factory::build(&storage).await?;
+    let built = spur_storage_factory::build(&storage)
+        .await?
+        .with_derived_dependencies(dependencies);
     let reader = built
         .reader
         .clone()

@@ -19,6 +19,7 @@ pub fn main(program: Program, default_storage: StorageKind) -> ExitCode {
     let declared: Vec<spur_config::Setting> = SETTINGS
         .iter()
         .chain(spur_storage_factory::SETTINGS)
+        .chain(spur_dependencies::SETTINGS)
         .copied()
         .collect();
     let (settings, env) = match spur_config::load_process(program, &declared) {
@@ -28,6 +29,7 @@ pub fn main(program: Program, default_storage: StorageKind) -> ExitCode {
     let mut problems = Problems::default();
     let config = CollectorConfig::read(&settings, &mut problems);
     let storage = read_storage(&settings, &env, default_storage, &mut problems);
+    let dependencies = spur_dependencies::read_options(&settings, &mut problems);
     if let Err(code) = problems.finish_process(program) {
         return code;
     }
@@ -35,12 +37,16 @@ pub fn main(program: Program, default_storage: StorageKind) -> ExitCode {
         return ExitCode::from(2);
     };
     spur_telemetry::process::run_process(program.name, async move {
-        Ok(serve(config, storage).await? == 0)
+        Ok(serve(config, storage, dependencies).await? == 0)
     })
 }
 
 /// Opens the writer, binds, serves; returns the spans lost at shutdown.
-async fn serve(config: CollectorConfig, storage: StorageConfig) -> anyhow::Result<u64> {
+async fn serve(
+    config: CollectorConfig,
+    storage: StorageConfig,
+    dependencies: Option<spur_dependencies::DerivingWriterOptions>,
+) -> anyhow::Result<u64> {
     let metrics = spur_telemetry::metrics::install().map_err(anyhow::Error::msg)?;
     let writer_name = if matches!(storage, StorageConfig::Kafka(_)) {
         "kafka"
@@ -48,7 +54,9 @@ async fn serve(config: CollectorConfig, storage: StorageConfig) -> anyhow::Resul
         "storage"
     };
     tracing::info!(storage = ?storage_kind(&storage), "opening the span writer");
-    let built = spur_storage_factory::build(&storage).await?;
+    let built = spur_storage_factory::build(&storage)
+        .await?
+        .with_derived_dependencies(dependencies);
     let sampling = spur_sampling::StrategyStore::open(config.sampling_options()).await?;
     let listeners = Listeners::bind(&config).await?;
     let shutdown = spur_telemetry::shutdown::on_signal();

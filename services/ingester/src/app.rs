@@ -21,6 +21,7 @@ pub fn main(program: Program) -> ExitCode {
         .iter()
         .chain(KAFKA_SETTINGS)
         .chain(spur_storage_factory::SETTINGS)
+        .chain(spur_dependencies::SETTINGS)
         .copied()
         .collect();
     let (settings, env) = match spur_config::load_process(program, &declared) {
@@ -29,6 +30,7 @@ pub fn main(program: Program) -> ExitCode {
     };
     let mut problems = Problems::default();
     let config = IngesterConfig::read(&settings, &mut problems);
+    let dependencies = spur_dependencies::read_options(&settings, &mut problems);
     let storage = read_storage(
         &settings,
         &env,
@@ -43,7 +45,7 @@ pub fn main(program: Program) -> ExitCode {
     };
     spur_telemetry::process::run_process(program.name, async move {
         let metrics = spur_telemetry::metrics::install().map_err(anyhow::Error::msg)?;
-        let destination = destination(&storage, &config).await?;
+        let destination = destination(&storage, &config, dependencies).await?;
         let health = spur_telemetry::health::Health::new();
         let shutdown = spur_telemetry::shutdown::on_signal();
         let admin_stop = tokio_util::sync::CancellationToken::new();
@@ -123,7 +125,8 @@ fn replay_main() -> ExitCode {
             shutdown_timeout: std::time::Duration::from_secs(10),
             admin: None,
         };
-        let destination = destination(&storage, &ingester).await?;
+        // A replay re-writes spans already counted once: links are not derived again.
+        let destination = destination(&storage, &ingester, None).await?;
         let summary = replay(&config, &destination).await?;
         destination
             .writer
@@ -144,17 +147,20 @@ fn replay_main() -> ExitCode {
     })
 }
 
-/// The storage writer and where poison goes.
+/// The storage writer (deriving dependency links with `dependencies`) and where poison goes.
 pub async fn destination(
     storage: &StorageConfig,
     config: &IngesterConfig,
+    dependencies: Option<spur_dependencies::DerivingWriterOptions>,
 ) -> anyhow::Result<Destination> {
     if matches!(storage, StorageConfig::Kafka(_)) {
         anyhow::bail!(
             "SPAN_STORAGE_TYPE=kafka: the ingester writes to a storage backend, not back to Kafka"
         );
     }
-    let built = spur_storage_factory::build(storage).await?;
+    let built = spur_storage_factory::build(storage)
+        .await?
+        .with_derived_dependencies(dependencies);
     let dead_letter = match &config.dead_letter_topic {
         Some(topic) => {
             let mut client = rdkafka::ClientConfig::new();

@@ -73,15 +73,10 @@ impl Span {
     /// Jaeger's `ParentSpanID()`: the first CHILD_OF reference in the same trace, else the first
     /// FOLLOWS_FROM in the same trace, else none.
     pub fn parent_span_id(&self) -> Option<SpanId> {
-        let same_trace: Vec<&SpanRef> = self
-            .references
-            .iter()
-            .filter(|r| r.trace_id == self.trace_id)
-            .collect();
         let first_of = |kind: SpanRefType| {
-            same_trace
+            self.references
                 .iter()
-                .find(|r| r.ref_type == kind as i32)
+                .find(|r| r.ref_type == kind as i32 && r.trace_id == self.trace_id)
                 .and_then(|r| SpanId::from_bytes(&r.span_id).ok())
         };
         first_of(SpanRefType::ChildOf).or_else(|| first_of(SpanRefType::FollowsFrom))

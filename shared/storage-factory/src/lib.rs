@@ -44,6 +44,25 @@ pub struct Storage {
     pub dependencies: Option<Arc<dyn DependencyStore>>,
 }
 
+impl Storage {
+    /// Derives service dependencies from the spans written (`spur-dependencies`), where the
+    /// backend stores links and `options` is set; otherwise the storage as it is.
+    pub fn with_derived_dependencies(
+        self,
+        options: Option<spur_dependencies::DerivingWriterOptions>,
+    ) -> Storage {
+        let (Some(options), Some(store)) = (options, &self.dependencies) else {
+            return self;
+        };
+        let writer =
+            spur_dependencies::DerivingWriter::new(self.writer.clone(), store.clone(), options);
+        Storage {
+            writer: Arc::new(writer),
+            ..self
+        }
+    }
+}
+
 /// Validates the configuration and opens its backend.
 ///
 /// An invalid configuration is `InvalidArgument` (listing every problem); a backend this build

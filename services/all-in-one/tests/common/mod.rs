@@ -16,6 +16,11 @@ pub struct AllInOne {
 impl AllInOne {
     /// Starts the binary and waits until its admin port reports ready.
     pub async fn start(name: &str, base: u16, udp: bool) -> AllInOne {
+        Self::start_with(name, base, udp, &[]).await
+    }
+
+    /// [`start`](Self::start) with more command-line arguments.
+    pub async fn start_with(name: &str, base: u16, udp: bool, extra: &[&str]) -> AllInOne {
         let directory =
             std::env::temp_dir().join(format!("spur-aio-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&directory);
@@ -42,6 +47,7 @@ impl AllInOne {
                     udp_port(832)
                 ),
             ])
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
