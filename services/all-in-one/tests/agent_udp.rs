@@ -20,7 +20,10 @@ fn fixture(name: &str) -> Vec<u8> {
 
 #[tokio::test]
 async fn client_datagrams_on_both_udp_ports_reach_the_query_api() {
-    let all_in_one = AllInOne::start("udp", 26, true).await;
+    // The datagrams were captured once, so their spans start on the capture day: a retention of
+    // ten years keeps them readable (the default 72h would hide them).
+    let all_in_one =
+        AllInOne::start_with("udp", 26, true, &["--badger.span-store-ttl=87600h"]).await;
     let http = reqwest::Client::new();
     let (compact, binary, query) = (
         all_in_one.address(831),

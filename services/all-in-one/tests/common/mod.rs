@@ -85,3 +85,13 @@ impl AllInOne {
         self.directory.clone()
     }
 }
+
+/// A test that panics before [`AllInOne::stop`] must not leave the process holding its ports.
+impl Drop for AllInOne {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
