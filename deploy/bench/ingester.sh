@@ -6,6 +6,7 @@
 # ingester's CPU per span and its peak RSS.
 #
 #   bash deploy/bench/ingester.sh            # SPANS=500000 PARTITIONS=3
+#   TOPIC=spur-bench-ingest-123 bash deploy/bench/ingester.sh   # drain a topic filled before, again
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/spur/target}
@@ -21,17 +22,23 @@ clock_ticks=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 written() { curl -sf http://127.0.0.1:24270/metrics | awk '/^spur_ingester_spans_written_total/ {s += $NF} END {print s + 0}'; }
 
-topic="spur-bench-ingest-$$"
-"$BIN/examples/kafka_topic" create "$topic" "$PARTITIONS"
-SPAN_STORAGE_TYPE=kafka KAFKA_PRODUCER_TOPIC=$topic KAFKA_PRODUCER_BROKERS=127.0.0.1:9092 RUST_LOG=warn \
-  "$BIN/spur-collector" --collector.grpc-server.host-port=127.0.0.1:24250 --collector.http-server.host-port= \
-  --collector.zipkin.host-port= --collector.otlp.enabled=false --admin.http.host-port=127.0.0.1:24269 >/dev/null 2>&1 &
-collector=$!
-for _ in $(seq 100); do curl -sf http://127.0.0.1:24269/ >/dev/null && break; sleep 0.1; done
-"$BIN/spur-loadgen" --protocol jaeger --endpoint http://127.0.0.1:24250 --spans "$SPANS" --batch 100 \
-  --span-bytes 500 --concurrency 8 >/dev/null
-kill -TERM "$collector"; wait "$collector" || true
-echo "topic $topic holds $("$BIN/examples/kafka_topic" count "$topic") messages"
+topic=${TOPIC:-}
+if [[ -n $topic ]]; then
+  SPANS=$("$BIN/examples/kafka_topic" count "$topic")
+  echo "draining $topic again: $SPANS messages"
+else
+  topic="spur-bench-ingest-$$"
+  "$BIN/examples/kafka_topic" create "$topic" "$PARTITIONS"
+  SPAN_STORAGE_TYPE=kafka KAFKA_PRODUCER_TOPIC=$topic KAFKA_PRODUCER_BROKERS=127.0.0.1:9092 RUST_LOG=warn \
+    "$BIN/spur-collector" --collector.grpc-server.host-port=127.0.0.1:24250 --collector.http-server.host-port= \
+    --collector.zipkin.host-port= --collector.otlp.enabled=false --admin.http.host-port=127.0.0.1:24269 >/dev/null 2>&1 &
+  collector=$!
+  for _ in $(seq 100); do curl -sf http://127.0.0.1:24269/ >/dev/null && break; sleep 0.1; done
+  "$BIN/spur-loadgen" --protocol jaeger --endpoint http://127.0.0.1:24250 --spans "$SPANS" --batch 100 \
+    --span-bytes 500 --concurrency 8 >/dev/null
+  kill -TERM "$collector"; wait "$collector" || true
+  echo "topic $topic holds $("$BIN/examples/kafka_topic" count "$topic") messages"
+fi
 
 data=$(mktemp -d)
 started=$(date +%s.%N)

@@ -1,9 +1,12 @@
 //! The ingester's loop: a consumer group member reading the span topic, gathering messages into
 //! batches (by size and linger), writing batches concurrently, and committing for each
 //! partition only the offsets whose messages are written, with everything before them
-//! ([`OffsetTracker`]). When `parallelism` messages are read and not yet written (storage slow
-//! or down) the partitions are paused, so memory stays bounded while the consumer keeps
-//! polling (and stays in the group); they resume when writes complete. On a rebalance the
+//! ([`OffsetTracker`]). When `parallelism` messages are read and not yet written, reading
+//! stops until writes complete (librdkafka's prefetch queue is bounded); when that lasts
+//! [`PAUSE_AFTER`] (storage slow or down) the partitions are paused too, so the consumer can keep
+//! polling (and stay in the group) with memory bounded; they resume when writes complete.
+//! Pausing is kept for long stalls only: librdkafka drops its prefetched messages on a pause and
+//! fetches them again on resume, which costs a round trip each time. On a rebalance the
 //! revoked partitions' written offsets are committed before they go. On shutdown: stop reading,
 //! finish the batches being written within the deadline, commit, leave.
 
@@ -25,6 +28,9 @@ use crate::config::IngesterConfig;
 use crate::metrics::*;
 use crate::tracker::{BatchId, OffsetTracker};
 use crate::write::{Destination, Outcome, Payload, write_batch};
+
+/// How long reading may stay stopped on a full pipeline before the partitions are paused.
+pub const PAUSE_AFTER: Duration = Duration::from_secs(2);
 
 /// How a run ended.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -155,11 +161,20 @@ pub async fn run(
     let mut commit_tick = tokio::time::interval(Duration::from_secs(1));
     let topic = config.consumer.topic.clone();
 
+    let mut full_since: Option<Instant> = None;
+
     loop {
         let full = in_flight >= config.parallelism;
-        if full != paused {
+        let pause_at = if full {
+            Some(*full_since.get_or_insert_with(Instant::now) + PAUSE_AFTER)
+        } else {
+            full_since = None;
+            None
+        };
+        let pause = pause_at.is_some_and(|at| at <= Instant::now());
+        if pause != paused {
             let assignment = consumer.assignment()?;
-            let result = if full {
+            let result = if pause {
                 consumer.pause(&assignment)
             } else {
                 consumer.resume(&assignment)
@@ -167,9 +182,11 @@ pub async fn run(
             if let Err(error) = result {
                 tracing::warn!(%error, "cannot pause or resume the partitions");
             }
-            paused = full;
+            paused = pause;
             metrics::gauge!(PAUSED).set(if paused { 1.0 } else { 0.0 });
         }
+        // Full and not yet paused: stop reading, wake up to pause if it lasts.
+        let reading = !full || paused;
         let linger = gathering.due;
         tokio::select! {
             biased;
@@ -184,13 +201,14 @@ pub async fn run(
             _ = tokio::time::sleep_until(linger.unwrap_or_else(Instant::now)), if linger.is_some() => {
                 dispatch(&mut gathering, &tracker, &destination, &abandon, &mut writes);
             }
+            _ = tokio::time::sleep_until(pause_at.unwrap_or_else(Instant::now)), if pause_at.is_some() && !paused => {}
             _ = commit_tick.tick() => {
                 let moved = lock(&tracker).to_commit();
                 if !moved.is_empty() {
                     commit(&consumer, &topic, &moved, CommitMode::Async);
                 }
             }
-            message = consumer.recv() => {
+            message = consumer.recv(), if reading => {
                 let message = match message {
                     Ok(message) => message,
                     Err(error) => {
