@@ -87,7 +87,9 @@ pub trait SpanReader: Send + Sync {
 ///
 /// Contract: `write_dependencies` stores links stamped with `timestamp` (µs); a read for the
 /// window `[end - lookback, end]` (inclusive) returns every link stamped inside it, summed per
-/// (parent, child) pair, sorted by parent then child.
+/// (parent, child) pair, sorted by parent then child. Timestamps count to the millisecond:
+/// Jaeger's Cassandra and Elasticsearch layouts store milliseconds, and two writes stamped
+/// within the same millisecond may be kept as one (the later).
 #[async_trait]
 pub trait DependencyStore: Send + Sync {
     async fn write_dependencies(

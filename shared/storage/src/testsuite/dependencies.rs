@@ -1,10 +1,13 @@
 //! Check of the dependency store: links written at several timestamps are read back for a
 //! window inclusive at both edges, summed per (parent, child) pair, sorted by parent then child.
+//! Times step by whole milliseconds: the contract's precision, as Jaeger's layouts store them.
 
 use spur_model::api_v2::DependencyLink;
 
 use super::Harness;
 use super::fixtures::{Data, MINUTE};
+
+const MILLI: i64 = 1_000;
 
 fn link(parent: &str, child: &str, call_count: u64) -> DependencyLink {
     DependencyLink {
@@ -24,11 +27,11 @@ pub(super) async fn dependencies_within_the_window_summed_per_pair(harness: Harn
     let (end, lookback) = (data.base, 10 * MINUTE);
     let start = end - lookback;
     let writes = [
-        (start - 1, vec![link(&a, &b, 100)]),
+        (start - MILLI, vec![link(&a, &b, 100)]),
         (start, vec![link(&a, &b, 1), link(&b, &c, 2)]),
         (start + 5 * MINUTE, vec![link(&a, &c, 4), link(&a, &b, 10)]),
         (end, vec![link(&b, &c, 20), link(&a, &b, 5)]),
-        (end + 1, vec![link(&a, &c, 1_000)]),
+        (end + MILLI, vec![link(&a, &c, 1_000)]),
     ];
     for (timestamp, links) in writes {
         store
@@ -56,11 +59,15 @@ pub(super) async fn dependencies_within_the_window_summed_per_pair(harness: Harn
         "[end - lookback, end], edges included"
     );
     let at_end = vec![triple(&a, &b, 5), triple(&b, &c, 20)];
-    assert_eq!(read(end, 0).await, at_end, "a window of one µs at the end");
+    assert_eq!(read(end, 0).await, at_end, "a window of one instant at the end");
     let just_after = vec![triple(&a, &c, 1_000)];
-    assert_eq!(read(end + 1, 0).await, just_after, "one µs after the end");
+    assert_eq!(
+        read(end + MILLI, 0).await,
+        just_after,
+        "one millisecond after the end"
+    );
     assert!(
-        read(start - 2, MINUTE).await.is_empty(),
+        read(start - 2 * MILLI, MINUTE).await.is_empty(),
         "before every link"
     );
 }
