@@ -155,14 +155,16 @@ pub fn span_hash(span: &Span) -> i64 {
 impl KeyValueUdt {
     pub fn from_model(tag: &KeyValue) -> KeyValueUdt {
         let value_type = ValueType::try_from(tag.v_type).unwrap_or(ValueType::String);
+        // Every field set, zero where unused, as Jaeger's writer fills it: readers decoding
+        // into plain types (Jaeger's own) need no nulls.
         let mut udt = KeyValueUdt {
             key: Some(tag.key.clone()),
             value_type: Some(value_type_name(value_type).to_owned()),
-            value_string: None,
-            value_bool: None,
-            value_long: None,
-            value_double: None,
-            value_binary: None,
+            value_string: Some(String::new()),
+            value_bool: Some(false),
+            value_long: Some(0),
+            value_double: Some(0.0),
+            value_binary: Some(Vec::new()),
         };
         match value_type {
             ValueType::String => udt.value_string = Some(tag.v_str.clone()),
@@ -316,7 +318,10 @@ pub fn hour_bucket_millis(start_micros: i64) -> i64 {
 
 /// Every `duration_index` bucket a start-time window can have rows in, newest first.
 pub fn hour_buckets_millis(min_micros: i64, max_micros: i64) -> Vec<i64> {
-    let (first, last) = (hour_bucket_millis(min_micros), hour_bucket_millis(max_micros));
+    let (first, last) = (
+        hour_bucket_millis(min_micros),
+        hour_bucket_millis(max_micros),
+    );
     let step = HOUR_MICROS / 1000;
     let count = ((last - first) / step).max(0);
     (0..=count).map(|n| last - n * step).collect()
@@ -391,7 +396,11 @@ mod tests {
     fn a_span_round_trips_through_a_row() {
         let span = span_with_everything();
         let writable = WritableSpan::from_span(&span).expect("a valid span");
-        assert_eq!(writable.span_id, (u64::MAX - 3) as i64, "signed bigint span id");
+        assert_eq!(
+            writable.span_id,
+            (u64::MAX - 3) as i64,
+            "signed bigint span id"
+        );
         assert_eq!(writable.tags.len(), 7, "five tags and two warning tags");
         let read = row_of(&writable).into_span().expect("a readable row");
         assert_eq!(read, span);
@@ -442,7 +451,10 @@ mod tests {
     #[test]
     fn hour_buckets_round_half_up_like_go() {
         let hour = HOUR_MICROS;
-        assert_eq!(hour_bucket_millis(10 * hour + hour / 2 - 1), 10 * hour / 1000);
+        assert_eq!(
+            hour_bucket_millis(10 * hour + hour / 2 - 1),
+            10 * hour / 1000
+        );
         assert_eq!(hour_bucket_millis(10 * hour + hour / 2), 11 * hour / 1000);
         assert_eq!(
             hour_buckets_millis(10 * hour, 12 * hour + 1),

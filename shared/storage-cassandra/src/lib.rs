@@ -27,9 +27,9 @@ use std::time::Duration;
 
 use scylla::client::PoolSize;
 use scylla::client::execution_profile::ExecutionProfile;
-use scylla::client::session::Session;
+pub use scylla::client::session::Session;
 use scylla::client::session_builder::SessionBuilder;
-use scylla::statement::Consistency;
+pub use scylla::statement::Consistency;
 use spur_storage::StorageError;
 
 use statements::Statements;
@@ -56,9 +56,9 @@ pub struct CassandraOptions {
     /// How long connecting may take (`cassandra.connect-timeout`).
     pub connect_timeout: Duration,
     /// How long spans are kept, counted from their start time: each row's TTL is what is left
-    /// of it (`cassandra.span-store-ttl`, Jaeger's schema default 2 days). Spans already past it
-    /// are not written.
-    pub span_ttl: Duration,
+    /// of it, and spans already past it are not written. `None`: the `traces` table's
+    /// `default_time_to_live`, as the schema was created (Jaeger's `TRACE_TTL`); zero: forever.
+    pub span_ttl: Option<Duration>,
     /// Statements in flight per write call.
     pub write_concurrency: usize,
     /// Which tags get `tag_index` rows.
@@ -101,7 +101,7 @@ impl CassandraOptions {
             connections_per_host: 2,
             timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(10),
-            span_ttl: schema::DEFAULT_TRACE_TTL,
+            span_ttl: None,
             write_concurrency: 64,
             index: IndexOptions::default(),
             write_cache_ttl: Duration::from_secs(12 * 3600),
@@ -114,7 +114,8 @@ impl CassandraOptions {
 
 /// Opens a session to the cluster.
 pub async fn connect(options: &CassandraOptions) -> Result<Session, StorageError> {
-    let per_host = NonZeroUsize::new(options.connections_per_host.max(1)).unwrap_or(NonZeroUsize::MIN);
+    let per_host =
+        NonZeroUsize::new(options.connections_per_host.max(1)).unwrap_or(NonZeroUsize::MIN);
     let profile = ExecutionProfile::builder()
         .consistency(options.consistency)
         .request_timeout(Some(options.timeout))
@@ -185,6 +186,8 @@ pub struct CassandraStore {
     session: Arc<Session>,
     statements: Statements,
     options: CassandraOptions,
+    /// `options.span_ttl`, or the table's when that is `None`.
+    span_ttl: Duration,
     caches: writer::WriteCaches,
 }
 
@@ -212,7 +215,12 @@ impl CassandraStore {
         }
         schema::check(&session, &options.keyspace).await?;
         let statements = Statements::prepare(&session, &options).await?;
+        let span_ttl = match options.span_ttl {
+            Some(ttl) => ttl,
+            None => schema::traces_ttl(&session, &options.keyspace).await?,
+        };
         Ok(CassandraStore {
+            span_ttl,
             caches: writer::WriteCaches::new(options.write_cache_ttl),
             session,
             statements,

@@ -252,7 +252,9 @@ impl CassandraStore {
             }
             let traces: Vec<Result<(TraceId, Option<Trace>), StorageError>> = stream::iter(round)
                 .map(|trace_id| async move {
-                    self.read_trace(trace_id).await.map(|trace| (trace_id, trace))
+                    self.read_trace(trace_id)
+                        .await
+                        .map(|trace| (trace_id, trace))
                 })
                 .buffered(TRACE_READS_IN_FLIGHT)
                 .collect()
@@ -381,7 +383,7 @@ impl SpanReader for CassandraStore {
 
     fn capabilities(&self) -> Capabilities {
         Capabilities {
-            retention: !self.options.span_ttl.is_zero(),
+            retention: !self.span_ttl.is_zero(),
             persistent: true,
         }
     }

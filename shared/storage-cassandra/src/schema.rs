@@ -69,8 +69,9 @@ impl SchemaOptions {
             }
         };
         let ttl = self.trace_ttl.as_secs();
-        let common =
-            format!("default_time_to_live = {ttl} AND speculative_retry = 'NONE' AND gc_grace_seconds = 10800");
+        let common = format!(
+            "default_time_to_live = {ttl} AND speculative_retry = 'NONE' AND gc_grace_seconds = 10800"
+        );
         let twcs = |size: u64, unit: &str| {
             format!(
                 "compaction = {{'compaction_window_size': '{size}', 'compaction_window_unit': '{unit}', \
@@ -87,8 +88,12 @@ impl SchemaOptions {
                 "CREATE TYPE IF NOT EXISTS {ks}.keyvalue (key text, value_type text, value_string text, \
                  value_bool boolean, value_long bigint, value_double double, value_binary blob)"
             ),
-            format!("CREATE TYPE IF NOT EXISTS {ks}.log (ts bigint, fields frozen<list<frozen<keyvalue>>>)"),
-            format!("CREATE TYPE IF NOT EXISTS {ks}.span_ref (ref_type text, trace_id blob, span_id bigint)"),
+            format!(
+                "CREATE TYPE IF NOT EXISTS {ks}.log (ts bigint, fields frozen<list<frozen<keyvalue>>>)"
+            ),
+            format!(
+                "CREATE TYPE IF NOT EXISTS {ks}.span_ref (ref_type text, trace_id blob, span_id bigint)"
+            ),
             format!(
                 "CREATE TYPE IF NOT EXISTS {ks}.process (service_name text, tags frozen<list<frozen<keyvalue>>>)"
             ),
@@ -150,7 +155,9 @@ impl SchemaOptions {
                  hostname text, probabilities text, PRIMARY KEY (bucket, ts)) \
                  WITH CLUSTERING ORDER BY (ts DESC)"
             ),
-            format!("CREATE TABLE IF NOT EXISTS {ks}.leases (name text, owner text, PRIMARY KEY (name))"),
+            format!(
+                "CREATE TABLE IF NOT EXISTS {ks}.leases (name text, owner text, PRIMARY KEY (name))"
+            ),
         ])
     }
 }
@@ -229,7 +236,8 @@ pub async fn check(session: &Session, keyspace: &str) -> Result<(), StorageError
             "Cassandra keyspace {keyspace} has no tables (or does not exist): {init_hint}"
         )));
     }
-    if tables.iter().any(|t| t == "operation_names") && !tables.iter().any(|t| t == "operation_names_v2")
+    if tables.iter().any(|t| t == "operation_names")
+        && !tables.iter().any(|t| t == "operation_names_v2")
     {
         return Err(StorageError::Unavailable(format!(
             "Cassandra keyspace {keyspace} holds Jaeger's schema v003; Spur needs v004 \
@@ -248,6 +256,27 @@ pub async fn check(session: &Session, keyspace: &str) -> Result<(), StorageError
         )));
     }
     Ok(())
+}
+
+/// The `traces` table's `default_time_to_live` (zero: none).
+pub async fn traces_ttl(session: &Session, keyspace: &str) -> Result<Duration, StorageError> {
+    let context = "reading the traces table's TTL";
+    let result = session
+        .query_unpaged(
+            "SELECT default_time_to_live FROM system_schema.tables \
+             WHERE keyspace_name = ? AND table_name = 'traces'",
+            (keyspace,),
+        )
+        .await
+        .map_err(|error| from_execution(context, error))?
+        .into_rows_result()
+        .map_err(|error| StorageError::Internal(format!("{context}: {error}")))?;
+    let (seconds,): (Option<i32>,) = result
+        .first_row()
+        .map_err(|error| StorageError::Internal(format!("{context}: {error}")))?;
+    Ok(Duration::from_secs(
+        u64::try_from(seconds.unwrap_or(0)).unwrap_or(0),
+    ))
 }
 
 #[cfg(test)]

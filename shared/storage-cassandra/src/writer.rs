@@ -79,7 +79,11 @@ impl WriteCaches {
         }
     }
 
-    fn is_fresh<K: std::hash::Hash + Eq>(&self, cache: &Mutex<FxHashMap<K, Instant>>, key: &K) -> bool {
+    fn is_fresh<K: std::hash::Hash + Eq>(
+        &self,
+        cache: &Mutex<FxHashMap<K, Instant>>,
+        key: &K,
+    ) -> bool {
         cache
             .lock()
             .get(key)
@@ -104,7 +108,9 @@ impl WriteCaches {
         if seen.len() >= CACHE_CAPACITY {
             seen.clear();
         }
-        let values = seen.entry((service.to_owned(), key.to_owned())).or_default();
+        let values = seen
+            .entry((service.to_owned(), key.to_owned()))
+            .or_default();
         if values.contains(&hash) {
             return true;
         }
@@ -126,7 +132,9 @@ struct Prepared {
 fn now_micros() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| i64::try_from(since.as_micros()).unwrap_or(i64::MAX))
+        .map_or(0, |since| {
+            i64::try_from(since.as_micros()).unwrap_or(i64::MAX)
+        })
 }
 
 /// What is left of `span_ttl` for a span starting at `start` (µs): `None` when nothing is, zero
@@ -145,8 +153,7 @@ fn remaining_ttl(span_ttl: Duration, start: i64, now: i64) -> Option<i32> {
 fn indexable(key: &str, value: &str) -> bool {
     key.len() < MAX_INDEXED_LENGTH
         && value.len() < MAX_INDEXED_LENGTH
-        && !(value.starts_with('{')
-            && serde_json_like_object(value))
+        && !(value.starts_with('{') && serde_json_like_object(value))
 }
 
 /// Jaeger skips values that parse as a JSON object; a cheap structural test stands in for a
@@ -187,12 +194,9 @@ impl CassandraStore {
                 tag_value_string(tag)
             };
             if !indexable(&tag.key, &value)
-                || !self.caches.admit_tag_value(
-                    service,
-                    &tag.key,
-                    &value,
-                    index.max_values_per_key,
-                )
+                || !self
+                    .caches
+                    .admit_tag_value(service, &tag.key, &value, index.max_values_per_key)
             {
                 skipped += 1;
                 continue;
@@ -217,7 +221,7 @@ impl CassandraStore {
             .map(WritableSpan::from_span)
             .collect::<Result<Vec<_>, _>>()?;
         for (span, row) in spans.iter().zip(rows) {
-            let Some(ttl) = remaining_ttl(self.options.span_ttl, row.start_time, now) else {
+            let Some(ttl) = remaining_ttl(self.span_ttl, row.start_time, now) else {
                 expired += 1;
                 continue;
             };
@@ -302,8 +306,7 @@ impl CassandraStore {
         names_ttl: i32,
     ) -> Vec<futures::future::BoxFuture<'a, Result<(), StorageError>>> {
         let statements = &self.statements;
-        let mut inserts: Vec<futures::future::BoxFuture<'a, Result<(), StorageError>>> =
-            Vec::new();
+        let mut inserts: Vec<futures::future::BoxFuture<'a, Result<(), StorageError>>> = Vec::new();
         for service in services {
             inserts.push(Box::pin(async move {
                 self.insert(
@@ -335,7 +338,13 @@ impl CassandraStore {
             inserts.push(Box::pin(self.insert(
                 "service_name_index",
                 &statements.insert_service_name_index,
-                (&row.service_name, bucket, row.start_time, &row.trace_id, ttl),
+                (
+                    &row.service_name,
+                    bucket,
+                    row.start_time,
+                    &row.trace_id,
+                    ttl,
+                ),
             )));
             inserts.push(Box::pin(self.insert(
                 "service_operation_index",
@@ -405,7 +414,9 @@ impl SpanWriter for CassandraStore {
         for span in &prepared {
             let row = &span.row;
             if seen_services.insert(row.service_name.as_str())
-                && !self.caches.is_fresh(&self.caches.services, &row.service_name)
+                && !self
+                    .caches
+                    .is_fresh(&self.caches.services, &row.service_name)
             {
                 services.push(row.service_name.clone());
             }
@@ -420,7 +431,7 @@ impl SpanWriter for CassandraStore {
                 operations.push(operation);
             }
         }
-        let names_ttl = remaining_ttl(self.options.span_ttl, now_micros(), now_micros()).unwrap_or(0);
+        let names_ttl = remaining_ttl(self.span_ttl, now_micros(), now_micros()).unwrap_or(0);
         self.run_all(self.index_inserts(&prepared, &services, &operations, names_ttl))
             .await?;
         Ok(())
@@ -456,7 +467,10 @@ mod tests {
         assert!(caches.admit_tag_value("s", "id", "1", 2));
         assert!(caches.admit_tag_value("s", "id", "2", 2));
         assert!(!caches.admit_tag_value("s", "id", "3", 2));
-        assert!(caches.admit_tag_value("s", "id", "1", 2), "a value already seen");
+        assert!(
+            caches.admit_tag_value("s", "id", "1", 2),
+            "a value already seen"
+        );
         assert!(caches.admit_tag_value("other", "id", "3", 2), "per service");
     }
 }

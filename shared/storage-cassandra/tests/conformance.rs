@@ -20,14 +20,17 @@ fn keyspace_for(options: &TestOptions) -> String {
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default();
     let check = name.split('-').nth(3).unwrap_or(&name);
-    format!("spur_conf_{:016x}", xxhash_rust::xxh3::xxh3_64(check.as_bytes()))
+    format!(
+        "spur_conf_{:016x}",
+        xxhash_rust::xxh3::xxh3_64(check.as_bytes())
+    )
 }
 
 spur_storage::conformance_suite!(|options: TestOptions| async move {
     let keyspace = keyspace_for(&options);
     let mut store_options = CassandraOptions::new(vec![cassandra_address()], keyspace.clone());
     if let Some(retention) = options.retention {
-        store_options.span_ttl = retention;
+        store_options.span_ttl = Some(retention);
     }
     let session = spur_storage_cassandra::connect(&store_options)
         .await

@@ -110,7 +110,7 @@ impl Default for EmbeddedConfig {
     }
 }
 
-/// `cassandra`: Jaeger's Cassandra schema (`cassandra.*` flags).
+/// `cassandra`: Jaeger's Cassandra schema v004 (`cassandra.*` flags).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CassandraConfig {
@@ -126,6 +126,49 @@ pub struct CassandraConfig {
     /// Password authentication (`CASSANDRA_USERNAME`, `CASSANDRA_PASSWORD`), both or neither.
     pub username: Option<String>,
     pub password: Option<String>,
+    /// Consistency of reads and writes (`CASSANDRA_CONSISTENCY`: `ANY`, `ONE`, `TWO`, `THREE`,
+    /// `QUORUM`, `ALL`, `LOCAL_QUORUM`, `EACH_QUORUM`, `LOCAL_ONE`; default `LOCAL_ONE`).
+    pub consistency: String,
+    /// Connections per node (`CASSANDRA_CONNECTIONS_PER_HOST`, default 2).
+    pub connections_per_host: usize,
+    /// How long one statement may take (`CASSANDRA_TIMEOUT`, Spur's default 10s).
+    #[serde(with = "spur_config::duration::text")]
+    pub timeout: Duration,
+    /// How long connecting may take (`CASSANDRA_CONNECT_TIMEOUT`, Spur's default 10s).
+    #[serde(with = "spur_config::duration::text")]
+    pub connect_timeout: Duration,
+    /// Spans are kept this long from their start time (`CASSANDRA_SPAN_STORE_TTL`, a Spur
+    /// addition). Unset: the `traces` table's own `default_time_to_live`, as the schema was
+    /// created (Jaeger's `TRACE_TTL`).
+    #[serde(with = "spur_config::duration::optional_text")]
+    pub span_store_ttl: Option<Duration>,
+    /// A service or operation name written is not written again for this long
+    /// (`CASSANDRA_SPAN_STORE_WRITE_CACHE_TTL`, default 12h).
+    #[serde(with = "spur_config::duration::text")]
+    pub span_store_write_cache_ttl: Duration,
+    /// Index span tags, log fields, process tags (`CASSANDRA_INDEX_TAGS`,
+    /// `CASSANDRA_INDEX_LOGS`, `CASSANDRA_INDEX_PROCESS_TAGS`, default true).
+    pub index_tags: bool,
+    pub index_logs: bool,
+    pub index_process_tags: bool,
+    /// Tag keys never indexed (`CASSANDRA_INDEX_TAG_BLACKLIST`, comma-separated) or, when set,
+    /// the only ones indexed (`CASSANDRA_INDEX_TAG_WHITELIST`); not both.
+    pub index_tag_blacklist: Vec<String>,
+    pub index_tag_whitelist: Vec<String>,
+    /// Distinct values indexed per service and tag key, 0 = no cap
+    /// (`CASSANDRA_INDEX_MAX_VALUES_PER_KEY`, a Spur addition, default 0).
+    pub index_max_values_per_key: usize,
+    /// TLS to the nodes (`CASSANDRA_TLS_ENABLED`, `CASSANDRA_TLS_CA`, `CASSANDRA_TLS_CERT`,
+    /// `CASSANDRA_TLS_KEY`, `CASSANDRA_TLS_SKIP_HOST_VERIFY`).
+    pub tls_enabled: bool,
+    pub tls_ca: Option<PathBuf>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub tls_skip_host_verify: bool,
+    /// Create the keyspace and schema v004 (test mode: SimpleStrategy, factor 1) when missing
+    /// (`CASSANDRA_CREATE_SCHEMA`, a Spur addition, default false; production keyspaces are
+    /// made by `spur-cassandra-schema init`).
+    pub create_schema: bool,
 }
 
 impl Default for CassandraConfig {
@@ -137,9 +180,40 @@ impl Default for CassandraConfig {
             local_dc: None,
             username: None,
             password: None,
+            consistency: "LOCAL_ONE".to_owned(),
+            connections_per_host: 2,
+            timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(10),
+            span_store_ttl: None,
+            span_store_write_cache_ttl: Duration::from_secs(12 * 3_600),
+            index_tags: true,
+            index_logs: true,
+            index_process_tags: true,
+            index_tag_blacklist: Vec::new(),
+            index_tag_whitelist: Vec::new(),
+            index_max_values_per_key: 0,
+            tls_enabled: false,
+            tls_ca: None,
+            tls_cert: None,
+            tls_key: None,
+            tls_skip_host_verify: false,
+            create_schema: false,
         }
     }
 }
+
+/// The consistency level names `CASSANDRA_CONSISTENCY` accepts.
+pub const CASSANDRA_CONSISTENCIES: &[&str] = &[
+    "ANY",
+    "ONE",
+    "TWO",
+    "THREE",
+    "QUORUM",
+    "ALL",
+    "LOCAL_QUORUM",
+    "EACH_QUORUM",
+    "LOCAL_ONE",
+];
 
 /// `elasticsearch` and `opensearch`: Jaeger's daily indices (`es.*` flags).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

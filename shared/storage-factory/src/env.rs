@@ -26,6 +26,24 @@ pub mod keys {
     pub const CASSANDRA_LOCAL_DC: &str = "CASSANDRA_LOCAL_DC";
     pub const CASSANDRA_USERNAME: &str = "CASSANDRA_USERNAME";
     pub const CASSANDRA_PASSWORD: &str = "CASSANDRA_PASSWORD";
+    pub const CASSANDRA_CONSISTENCY: &str = "CASSANDRA_CONSISTENCY";
+    pub const CASSANDRA_CONNECTIONS_PER_HOST: &str = "CASSANDRA_CONNECTIONS_PER_HOST";
+    pub const CASSANDRA_TIMEOUT: &str = "CASSANDRA_TIMEOUT";
+    pub const CASSANDRA_CONNECT_TIMEOUT: &str = "CASSANDRA_CONNECT_TIMEOUT";
+    pub const CASSANDRA_SPAN_STORE_TTL: &str = "CASSANDRA_SPAN_STORE_TTL";
+    pub const CASSANDRA_SPAN_STORE_WRITE_CACHE_TTL: &str = "CASSANDRA_SPAN_STORE_WRITE_CACHE_TTL";
+    pub const CASSANDRA_INDEX_TAGS: &str = "CASSANDRA_INDEX_TAGS";
+    pub const CASSANDRA_INDEX_LOGS: &str = "CASSANDRA_INDEX_LOGS";
+    pub const CASSANDRA_INDEX_PROCESS_TAGS: &str = "CASSANDRA_INDEX_PROCESS_TAGS";
+    pub const CASSANDRA_INDEX_TAG_BLACKLIST: &str = "CASSANDRA_INDEX_TAG_BLACKLIST";
+    pub const CASSANDRA_INDEX_TAG_WHITELIST: &str = "CASSANDRA_INDEX_TAG_WHITELIST";
+    pub const CASSANDRA_INDEX_MAX_VALUES_PER_KEY: &str = "CASSANDRA_INDEX_MAX_VALUES_PER_KEY";
+    pub const CASSANDRA_TLS_ENABLED: &str = "CASSANDRA_TLS_ENABLED";
+    pub const CASSANDRA_TLS_CA: &str = "CASSANDRA_TLS_CA";
+    pub const CASSANDRA_TLS_CERT: &str = "CASSANDRA_TLS_CERT";
+    pub const CASSANDRA_TLS_KEY: &str = "CASSANDRA_TLS_KEY";
+    pub const CASSANDRA_TLS_SKIP_HOST_VERIFY: &str = "CASSANDRA_TLS_SKIP_HOST_VERIFY";
+    pub const CASSANDRA_CREATE_SCHEMA: &str = "CASSANDRA_CREATE_SCHEMA";
     pub const ES_SERVER_URLS: &str = "ES_SERVER_URLS";
     pub const ES_INDEX_PREFIX: &str = "ES_INDEX_PREFIX";
     pub const ES_USERNAME: &str = "ES_USERNAME";
@@ -182,6 +200,31 @@ impl EnvReader<'_> {
             text.parse::<u16>()
                 .map_err(|_| format!("{text:?} is not a port (1 to 65535)"))
         });
+        let connections_per_host = self.parsed(keys::CASSANDRA_CONNECTIONS_PER_HOST, |text| {
+            count(text, "connections")
+        });
+        let max_values = self.parsed(keys::CASSANDRA_INDEX_MAX_VALUES_PER_KEY, |text| {
+            count(text, "values")
+        });
+        let timeout = self.parsed(keys::CASSANDRA_TIMEOUT, duration::parse);
+        let connect_timeout = self.parsed(keys::CASSANDRA_CONNECT_TIMEOUT, duration::parse);
+        let span_store_ttl = self.parsed(keys::CASSANDRA_SPAN_STORE_TTL, duration::parse);
+        let write_cache_ttl =
+            self.parsed(keys::CASSANDRA_SPAN_STORE_WRITE_CACHE_TTL, duration::parse);
+        let mut flag =
+            |key: &'static str, default: bool| self.parsed(key, parse_bool).unwrap_or(default);
+        let index_tags = flag(keys::CASSANDRA_INDEX_TAGS, defaults.index_tags);
+        let index_logs = flag(keys::CASSANDRA_INDEX_LOGS, defaults.index_logs);
+        let index_process_tags = flag(
+            keys::CASSANDRA_INDEX_PROCESS_TAGS,
+            defaults.index_process_tags,
+        );
+        let tls_enabled = flag(keys::CASSANDRA_TLS_ENABLED, defaults.tls_enabled);
+        let tls_skip_host_verify = flag(
+            keys::CASSANDRA_TLS_SKIP_HOST_VERIFY,
+            defaults.tls_skip_host_verify,
+        );
+        let create_schema = flag(keys::CASSANDRA_CREATE_SCHEMA, defaults.create_schema);
         CassandraConfig {
             servers: self
                 .list(keys::CASSANDRA_SERVERS)
@@ -193,6 +236,32 @@ impl EnvReader<'_> {
             local_dc: self.string(keys::CASSANDRA_LOCAL_DC),
             username: self.string(keys::CASSANDRA_USERNAME),
             password: self.string(keys::CASSANDRA_PASSWORD),
+            consistency: self
+                .string(keys::CASSANDRA_CONSISTENCY)
+                .map(|text| text.to_ascii_uppercase())
+                .unwrap_or(defaults.consistency),
+            connections_per_host: connections_per_host.unwrap_or(defaults.connections_per_host),
+            timeout: timeout.unwrap_or(defaults.timeout),
+            connect_timeout: connect_timeout.unwrap_or(defaults.connect_timeout),
+            span_store_ttl: span_store_ttl.or(defaults.span_store_ttl),
+            span_store_write_cache_ttl: write_cache_ttl
+                .unwrap_or(defaults.span_store_write_cache_ttl),
+            index_tags,
+            index_logs,
+            index_process_tags,
+            index_tag_blacklist: self
+                .list(keys::CASSANDRA_INDEX_TAG_BLACKLIST)
+                .unwrap_or_default(),
+            index_tag_whitelist: self
+                .list(keys::CASSANDRA_INDEX_TAG_WHITELIST)
+                .unwrap_or_default(),
+            index_max_values_per_key: max_values.unwrap_or(defaults.index_max_values_per_key),
+            tls_enabled,
+            tls_ca: self.value(keys::CASSANDRA_TLS_CA).map(PathBuf::from),
+            tls_cert: self.value(keys::CASSANDRA_TLS_CERT).map(PathBuf::from),
+            tls_key: self.value(keys::CASSANDRA_TLS_KEY).map(PathBuf::from),
+            tls_skip_host_verify,
+            create_schema,
         }
     }
 

@@ -21,6 +21,7 @@ pub mod validate;
 use std::sync::Arc;
 
 use spur_kafka::KafkaSpanWriter;
+use spur_storage_cassandra::{CassandraOptions, CassandraStore, IndexOptions, TlsOptions};
 use spur_storage_embedded::{EmbeddedOptions, EmbeddedStore};
 
 use spur_storage::memory::MemoryStore;
@@ -106,11 +107,74 @@ pub async fn build(config: &StorageConfig) -> Result<Storage, StorageError> {
                 dependencies: None,
             })
         }
-        StorageConfig::Cassandra(_)
-        | StorageConfig::Elasticsearch(_)
-        | StorageConfig::Opensearch(_) => Err(StorageError::Unavailable(format!(
-            "{} storage is not available in this build yet",
-            config.kind()
-        ))),
+        StorageConfig::Cassandra(cassandra) => {
+            let store = Arc::new(CassandraStore::open(cassandra_options(cassandra)).await?);
+            Ok(Storage {
+                writer: store.clone(),
+                reader: Some(store.clone()),
+                dependencies: Some(store),
+            })
+        }
+        StorageConfig::Elasticsearch(_) | StorageConfig::Opensearch(_) => {
+            Err(StorageError::Unavailable(format!(
+                "{} storage is not available in this build yet",
+                config.kind()
+            )))
+        }
     }
+}
+
+/// The Cassandra backend's options from a validated configuration.
+fn cassandra_options(config: &CassandraConfig) -> CassandraOptions {
+    use spur_storage_cassandra::Consistency;
+    let servers = config
+        .servers
+        .iter()
+        .map(|server| {
+            if server.contains(':') {
+                server.clone()
+            } else {
+                format!("{server}:{}", config.port)
+            }
+        })
+        .collect();
+    let consistency = match config.consistency.as_str() {
+        "ANY" => Consistency::Any,
+        "ONE" => Consistency::One,
+        "TWO" => Consistency::Two,
+        "THREE" => Consistency::Three,
+        "QUORUM" => Consistency::Quorum,
+        "ALL" => Consistency::All,
+        "LOCAL_QUORUM" => Consistency::LocalQuorum,
+        "EACH_QUORUM" => Consistency::EachQuorum,
+        _ => Consistency::LocalOne,
+    };
+    let mut options = CassandraOptions::new(servers, config.keyspace.clone());
+    options.local_dc.clone_from(&config.local_dc);
+    options.username.clone_from(&config.username);
+    options.password.clone_from(&config.password);
+    options.consistency = consistency;
+    options.connections_per_host = config.connections_per_host;
+    options.timeout = config.timeout;
+    options.connect_timeout = config.connect_timeout;
+    options.span_ttl = config.span_store_ttl;
+    options.write_cache_ttl = config.span_store_write_cache_ttl;
+    options.index = IndexOptions {
+        tags: config.index_tags,
+        logs: config.index_logs,
+        process_tags: config.index_process_tags,
+        tag_blacklist: config.index_tag_blacklist.clone(),
+        tag_whitelist: config.index_tag_whitelist.clone(),
+        max_values_per_key: config.index_max_values_per_key,
+    };
+    options.tls = config.tls_enabled.then(|| TlsOptions {
+        ca: config.tls_ca.clone(),
+        cert: config.tls_cert.clone(),
+        key: config.tls_key.clone(),
+        skip_host_verify: config.tls_skip_host_verify,
+    });
+    options.create_schema = config
+        .create_schema
+        .then(|| spur_storage_cassandra::schema::SchemaOptions::new(config.keyspace.clone()));
+    options
 }

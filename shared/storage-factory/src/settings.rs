@@ -68,6 +68,92 @@ pub const SETTINGS: &[Setting] = &[
     Setting::new("cassandra.username", "", "cassandra: user name"),
     Setting::new("cassandra.password", "", "cassandra: password"),
     Setting::new(
+        "cassandra.consistency",
+        "",
+        "cassandra: consistency level (default LOCAL_ONE)",
+    ),
+    Setting::new(
+        "cassandra.connections-per-host",
+        "",
+        "cassandra: connections per node (default 2)",
+    ),
+    Setting::new(
+        "cassandra.timeout",
+        "",
+        "cassandra: statement timeout (default 10s)",
+    ),
+    Setting::new(
+        "cassandra.connect-timeout",
+        "",
+        "cassandra: connect timeout (default 10s)",
+    ),
+    Setting::new(
+        "cassandra.span-store-ttl",
+        "",
+        "cassandra: span retention from span start (default: the traces table's TTL)",
+    ),
+    Setting::new(
+        "cassandra.span-store-write-cache-ttl",
+        "",
+        "cassandra: how long a written service/operation name is not rewritten (default 12h)",
+    ),
+    Setting::new(
+        "cassandra.index.tags",
+        "",
+        "cassandra: index span tags (default true)",
+    ),
+    Setting::new(
+        "cassandra.index.logs",
+        "",
+        "cassandra: index log fields (default true)",
+    ),
+    Setting::new(
+        "cassandra.index.process-tags",
+        "",
+        "cassandra: index process tags (default true)",
+    ),
+    Setting::new(
+        "cassandra.index.tag-blacklist",
+        "",
+        "cassandra: comma-separated tag keys not indexed",
+    ),
+    Setting::new(
+        "cassandra.index.tag-whitelist",
+        "",
+        "cassandra: comma-separated tag keys, the only ones indexed",
+    ),
+    Setting::new(
+        "cassandra.index.max-values-per-key",
+        "",
+        "cassandra: distinct values indexed per service and tag key, 0 = no cap (default 0)",
+    ),
+    Setting::new(
+        "cassandra.tls.enabled",
+        "",
+        "cassandra: TLS to the nodes (default false)",
+    ),
+    Setting::new(
+        "cassandra.tls.ca",
+        "",
+        "cassandra: CA certificates file (PEM)",
+    ),
+    Setting::new(
+        "cassandra.tls.cert",
+        "",
+        "cassandra: client certificate file (PEM)",
+    ),
+    Setting::new("cassandra.tls.key", "", "cassandra: client key file (PEM)"),
+    Setting::new(
+        "cassandra.tls.skip-host-verify",
+        "",
+        "cassandra: accept any server certificate (default false)",
+    ),
+    Setting::new(
+        "cassandra.create-schema",
+        "",
+        "cassandra: create the keyspace and schema v004 when missing (default false)",
+    ),
+    Setting::new(
         "es.server-urls",
         "",
         "elasticsearch/opensearch: comma-separated URLs (default http://127.0.0.1:9200)",

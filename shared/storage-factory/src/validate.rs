@@ -130,6 +130,42 @@ impl CassandraConfig {
             (keys::CASSANDRA_USERNAME, &self.username),
             (keys::CASSANDRA_PASSWORD, &self.password),
         );
+        if !crate::config::CASSANDRA_CONSISTENCIES.contains(&self.consistency.as_str()) {
+            problems.add(
+                keys::CASSANDRA_CONSISTENCY,
+                format!(
+                    "{:?} is not a consistency level (one of {})",
+                    self.consistency,
+                    crate::config::CASSANDRA_CONSISTENCIES.join(", ")
+                ),
+            );
+        }
+        if self.connections_per_host == 0 {
+            problems.add(
+                keys::CASSANDRA_CONNECTIONS_PER_HOST,
+                "at least one connection per host is needed",
+            );
+        }
+        if !self.index_tag_blacklist.is_empty() && !self.index_tag_whitelist.is_empty() {
+            problems.add(
+                keys::CASSANDRA_INDEX_TAG_WHITELIST,
+                "a tag whitelist and a tag blacklist cannot both be set",
+            );
+        }
+        if !self.tls_enabled
+            && (self.tls_ca.is_some() || self.tls_cert.is_some() || self.tls_key.is_some())
+        {
+            problems.add(
+                keys::CASSANDRA_TLS_ENABLED,
+                "TLS files are set but TLS is not enabled (CASSANDRA_TLS_ENABLED=true)",
+            );
+        }
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            problems.add(
+                keys::CASSANDRA_TLS_KEY,
+                "a client certificate and its key go together",
+            );
+        }
     }
 }
 

@@ -59,7 +59,11 @@ pub(super) async fn dependencies_within_the_window_summed_per_pair(harness: Harn
         "[end - lookback, end], edges included"
     );
     let at_end = vec![triple(&a, &b, 5), triple(&b, &c, 20)];
-    assert_eq!(read(end, 0).await, at_end, "a window of one instant at the end");
+    assert_eq!(
+        read(end, 0).await,
+        at_end,
+        "a window of one instant at the end"
+    );
     let just_after = vec![triple(&a, &c, 1_000)];
     assert_eq!(
         read(end + MILLI, 0).await,
