@@ -19,6 +19,7 @@ build: ## build every crate (debug)
 
 test: ## run every test: unit, golden, property, bad-input and real-client tests
 	bash tests/clients/live/install.sh
+	bash tests/jaeger/build.sh
 	bash deploy/local/with-services.sh cargo test --workspace
 
 test-chart: ## the Helm chart's offline checks: lint, render every mode, validate, flags vs --help, metric names

@@ -1,0 +1,239 @@
+//! Cassandra backend benchmark against a real node (`SPUR_TEST_CASSANDRA`, default
+//! 127.0.0.1:9042), in a keyspace of its own (`spur_bench`, recreated):
+//!
+//! 1. `plain`: the rows the backend writes for SPANS spans (trace rows and index rows), built
+//!    beforehand, inserted by a bare loop of prepared statements with many in flight: what the
+//!    server accepts on this machine.
+//! 2. `backend`: the same number of spans (100 per write, ~20 tags each, several writes in
+//!    flight) through `CassandraStore::write_spans`, with the client's CPU per span.
+//! 3. read latency: get-trace and find-traces (by service, by tag) medians over the data written.
+//!
+//! `cargo run --release -p spur-storage-cassandra --example cassandra_bench` (SPANS, default
+//! 20000; WRITERS, default 8 writes in flight).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::{StreamExt, stream};
+use scylla::client::session::Session;
+use spur_model::api_v2::{KeyValue, Process, Span, SpanRef, SpanRefType};
+use spur_model::time::{duration_from_micros, timestamp_from_micros};
+use spur_model::{SpanId, TraceId};
+use spur_storage::{GetTraceQuery, SpanReader, SpanWriter, TraceQuery};
+use spur_storage_cassandra::schema::{self, SchemaOptions};
+use spur_storage_cassandra::{CassandraOptions, CassandraStore};
+
+const KEYSPACE: &str = "spur_bench";
+const SPANS_PER_TRACE: u64 = 10;
+const BATCH: usize = 100;
+
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(default)
+}
+
+/// This process's CPU time (user + system), from /proc/self/stat (clock ticks of 10 ms).
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks = |n: usize| {
+        fields
+            .get(n)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // After the command name: state is field 0, utime field 11, stime field 12.
+    Duration::from_millis((ticks(11) + ticks(12)) * 10)
+}
+
+fn now_micros() -> i64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since.as_micros()).unwrap_or(0)
+}
+
+/// `count` spans in traces of ten, ~20 tags each (a few shared values, a few unique), spread over
+/// the last half hour, from twenty services.
+fn spans(count: usize, seed: u64) -> Vec<Span> {
+    let base = now_micros() - 30 * 60 * 1_000_000;
+    (0..count as u64)
+        .map(|n| {
+            let trace = n / SPANS_PER_TRACE;
+            let trace_id = TraceId::new(seed, trace + 1);
+            let position = n % SPANS_PER_TRACE;
+            let mut tags = vec![
+                KeyValue::string("span.kind", if position == 0 { "server" } else { "client" }),
+                KeyValue::string("http.method", "GET"),
+                KeyValue::int64("http.status_code", if n % 50 == 0 { 500 } else { 200 }),
+                KeyValue::string("http.url", format!("/api/items/{}", n % 1000)),
+                KeyValue::bool("error", n % 50 == 0),
+                KeyValue::string("component", "net/http"),
+                KeyValue::string("request.id", format!("req-{n:012}")),
+                KeyValue::float64("sample.rate", 0.25),
+            ];
+            for extra in 0..12 {
+                tags.push(KeyValue::string(
+                    format!("attr.{extra}"),
+                    format!("value-{}", (n + extra) % 17),
+                ));
+            }
+            Span {
+                trace_id: trace_id.to_bytes().to_vec(),
+                span_id: SpanId(n + 1).to_bytes().to_vec(),
+                operation_name: format!("op-{}", n % 30),
+                references: if position == 0 {
+                    Vec::new()
+                } else {
+                    vec![SpanRef::new(trace_id, SpanId(n), SpanRefType::ChildOf)]
+                },
+                flags: 1,
+                start_time: Some(timestamp_from_micros(
+                    base + i64::try_from(n).unwrap_or(0) * 50,
+                )),
+                duration: Some(duration_from_micros(
+                    1_000 + i64::try_from(n % 977).unwrap_or(0),
+                )),
+                tags,
+                logs: Vec::new(),
+                process: Some(Process {
+                    service_name: format!("service-{}", trace % 20),
+                    tags: vec![KeyValue::string("hostname", format!("host-{}", trace % 7))],
+                }),
+                process_id: String::new(),
+                warnings: Vec::new(),
+            }
+        })
+        .collect()
+}
+
+async fn fresh_store(session: Arc<Session>, address: &str) -> CassandraStore {
+    session
+        .query_unpaged(format!("DROP KEYSPACE IF EXISTS {KEYSPACE}"), &[])
+        .await
+        .expect("drop the bench keyspace");
+    schema::init(&session, &SchemaOptions::new(KEYSPACE))
+        .await
+        .expect("create the schema");
+    let options = CassandraOptions::new(vec![address.to_owned()], KEYSPACE);
+    CassandraStore::with_session(session, options)
+        .await
+        .expect("open the store")
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort_unstable();
+    samples.get(samples.len() / 2).copied().unwrap_or_default()
+}
+
+#[tokio::main]
+async fn main() {
+    let address =
+        std::env::var("SPUR_TEST_CASSANDRA").unwrap_or_else(|_| "127.0.0.1:9042".to_owned());
+    let count = env_number("SPANS", 20_000);
+    let writers = env_number("WRITERS", 8);
+    let options = CassandraOptions::new(vec![address.clone()], KEYSPACE);
+    let session = Arc::new(
+        spur_storage_cassandra::connect(&options)
+            .await
+            .expect("connect to Cassandra"),
+    );
+    println!("spans: {count}, batch {BATCH}, {writers} writes in flight");
+
+    // 1. The server's limit: the same rows by a bare insert loop.
+    let store = fresh_store(session.clone(), &address).await;
+    let data = spans(count, 1);
+    let prepared = store.prepare_for_benchmark(&data).expect("rows");
+    let started = Instant::now();
+    let cpu = cpu_time();
+    let statements = store
+        .insert_prepared_for_benchmark(&prepared, writers * 64)
+        .await
+        .expect("the plain insert loop");
+    let plain = started.elapsed();
+    let plain_cpu = cpu_time().saturating_sub(cpu);
+    let plain_rate = count as f64 / plain.as_secs_f64();
+    println!(
+        "plain insert loop: {statements} rows for {count} spans in {:.2} s = {plain_rate:.0} spans/s ({:.0} rows/s), client CPU {:.1} us/span",
+        plain.as_secs_f64(),
+        statements as f64 / plain.as_secs_f64(),
+        plain_cpu.as_secs_f64() * 1e6 / count as f64
+    );
+
+    // 2. The backend.
+    let store = Arc::new(fresh_store(session.clone(), &address).await);
+    let data = spans(count, 2);
+    let batches: Vec<Vec<Span>> = data.chunks(BATCH).map(<[Span]>::to_vec).collect();
+    let started = Instant::now();
+    let cpu = cpu_time();
+    stream::iter(batches)
+        .for_each_concurrent(writers, |batch| {
+            let store = store.clone();
+            async move {
+                store.write_spans(batch).await.expect("write_spans");
+            }
+        })
+        .await;
+    let backend = started.elapsed();
+    let backend_cpu = cpu_time().saturating_sub(cpu);
+    let backend_rate = count as f64 / backend.as_secs_f64();
+    println!(
+        "backend write_spans: {count} spans in {:.2} s = {backend_rate:.0} spans/s, client CPU {:.1} us/span; {:.0}% of the plain loop",
+        backend.as_secs_f64(),
+        backend_cpu.as_secs_f64() * 1e6 / count as f64,
+        100.0 * backend_rate / plain_rate
+    );
+
+    // 3. Reads over what the backend wrote.
+    let traces = (count as u64 / SPANS_PER_TRACE).max(1);
+    let mut get = Vec::new();
+    for n in (0..traces).step_by((traces as usize / 50).max(1)) {
+        let started = Instant::now();
+        let trace = store
+            .get_trace(GetTraceQuery::new(TraceId::new(2, n + 1)))
+            .await
+            .expect("get_trace");
+        get.push(started.elapsed());
+        assert!(trace.is_some_and(|spans| spans.len() == SPANS_PER_TRACE as usize));
+    }
+    let now = now_micros();
+    let mut find_service = Vec::new();
+    let mut find_tag = Vec::new();
+    for n in 0..20 {
+        let query = TraceQuery {
+            service_name: format!("service-{n}"),
+            start_time_min: now - 3_600_000_000,
+            start_time_max: now,
+            num_traces: 20,
+            ..TraceQuery::default()
+        };
+        let started = Instant::now();
+        let found = store.find_traces(&query).await.expect("find_traces");
+        find_service.push(started.elapsed());
+        assert!(!found.is_empty());
+        let by_tag = TraceQuery {
+            tags: [("http.status_code".to_owned(), "500".to_owned())].into(),
+            ..query
+        };
+        let started = Instant::now();
+        store
+            .find_traces(&by_tag)
+            .await
+            .expect("find_traces by tag");
+        find_tag.push(started.elapsed());
+    }
+    println!(
+        "reads over {count} spans: get_trace median {:.2} ms ({} traces), find_traces limit 20 by service median {:.1} ms, by service+tag median {:.1} ms",
+        median(get.clone()).as_secs_f64() * 1e3,
+        get.len(),
+        median(find_service).as_secs_f64() * 1e3,
+        median(find_tag).as_secs_f64() * 1e3
+    );
+}
