@@ -8,7 +8,7 @@ export CARGO_TARGET_DIR ?= $(SPUR_CACHE)/target
 
 FUZZ_SECONDS ?= 30
 
-.PHONY: help build test test-unit lint fmt bench fuzz run fixtures
+.PHONY: help build test test-unit test-ui lint fmt bench fuzz run fixtures
 .PHONY: services-up services-down services-status services-clean tools
 
 help: ## list the targets
@@ -66,3 +66,7 @@ services-clean: ## stop the local test servers and delete their data
 
 tools: ## install helm v3 and kubernetes-validate into ~/.cache/spur/tools/bin (SPUR_CACHE)
 	bash deploy/local/tools.sh
+
+test-ui: ## the web UI in headless chromium: installs chromium + playwright-core, starts the all-in-one, sends traces, runs tests/ui/e2e.mjs
+	bash tests/ui/install.sh
+	bash tests/ui/run.sh

@@ -47,9 +47,11 @@ export function scatterPlot(summaries, open) {
       s("text", { x: MARGIN.left - 6, y: y(value) + 4, "text-anchor": "end" }, formatDuration(value)),
     );
   }
-  for (const value of ticks(minX, maxX, 5)) {
-    grid.append(s("text", { x: x(value), y: HEIGHT - 8, "text-anchor": "middle" }, clock(value)));
-  }
+  const xTicks = ticks(minX, maxX, 5);
+  xTicks.forEach((value, i) => {
+    const anchor = i === 0 ? "start" : i === xTicks.length - 1 ? "end" : "middle";
+    grid.append(s("text", { x: x(value), y: HEIGHT - 8, "text-anchor": anchor }, clock(value)));
+  });
   svg.append(grid);
   const points = s("g", { class: "points" });
   // Large points first so small ones stay clickable on top.

@@ -144,8 +144,17 @@ export class Timeline {
         return `<span class="tl-crit" style="left:${l.toFixed(3)}%;width:${w.toFixed(3)}%"></span>`;
       }).join("");
     }
-    const labelOnLeft = left + width > 75;
-    const label = `<span class="tl-label ${labelOnLeft ? "tl-label-left" : ""}" style="${labelOnLeft ? `right:${(100 - left).toFixed(3)}%` : `left:${(left + width).toFixed(3)}%`}">${formatDuration(node.duration)}</span>`;
+    // The duration goes right of the bar, else left of it, else (a bar spanning the track) inside.
+    let place = `left:${(left + width).toFixed(3)}%`;
+    let where = "";
+    if (left + width > 80) {
+      if (left > 12) place = `right:${(100 - left).toFixed(3)}%`;
+      else {
+        place = `right:${(100 - left - width).toFixed(3)}%`;
+        where = "tl-label-inside";
+      }
+    }
+    const label = `<span class="tl-label ${where}" style="${place}">${formatDuration(node.duration)}</span>`;
     return `<div class="${classes.join(" ")}" id="row-${escapeHtml(node.id)}" role="treeitem" data-id="${escapeHtml(node.id)}" data-index="${index}"` +
       ` aria-level="${node.depth + 1}" aria-selected="${node.id === this.selected}"${hasChildren ? ` aria-expanded="${!collapsed}"` : ""}` +
       ` style="height:${ROW_HEIGHT}px">` +
@@ -179,7 +188,7 @@ export class Timeline {
     const page = Math.max(Math.floor(this.viewport.clientHeight / ROW_HEIGHT) - 1, 1);
     const go = (index) => this.select(this.visible[Math.min(Math.max(index, 0), this.visible.length - 1)].id);
     if (!node) {
-      go(0);
+      go(event.key === "End" ? this.visible.length - 1 : 0);
       return;
     }
     switch (event.key) {

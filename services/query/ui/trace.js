@@ -208,9 +208,13 @@ export function render(container, query, context) {
   api.trace(id, context.signal).then(
     (raw) => {
       if (cancelled) return;
+      // Marks for the browser benchmark: fetched, then drawn (model, critical path, rows).
+      performance.mark("spur-trace-fetched");
       const trace = buildTrace(raw);
       if (trace.root) document.title = `${trace.root.service}: ${trace.root.operation} (${id.slice(0, 7)}) · Spur`;
       destroy = showTrace(container, trace, query, context);
+      performance.mark("spur-trace-rendered");
+      performance.measure("spur-trace-render", "spur-trace-fetched", "spur-trace-rendered");
     },
     (error) => {
       if (cancelled || error.name === "AbortError") return;
