@@ -32,13 +32,14 @@ lint: ## formatting check and clippy with warnings as errors
 fmt: ## format the code
 	cargo fmt --all
 
-bench: ## codec, embedded store, query, collector-into-Kafka and agent benchmarks; results in BENCHMARKS.md
+bench: ## codec, embedded store, query, collector-into-Kafka, agent, ingester and UI trace-page benchmarks; results in BENCHMARKS.md
 	cargo bench -p spur-model --bench codecs
 	cargo bench -p spur-storage-embedded --bench storage
 	cargo bench -p spur-query --bench http
 	bash deploy/bench/collector.sh
 	bash deploy/bench/agent.sh
 	bash deploy/bench/ingester.sh
+	bash tests/ui/install.sh && bash tests/ui/run.sh bench
 
 fuzz: ## run each cargo-fuzz target for FUZZ_SECONDS (needs nightly + cargo-fuzz)
 	bash shared/model/fuzz/run.sh $(FUZZ_SECONDS)

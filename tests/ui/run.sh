@@ -5,9 +5,10 @@
 # Screenshots and the 10,000-span timing go to tests/ui/artifacts/ (SPUR_UI_ARTIFACTS).
 #
 #   bash tests/ui/install.sh   # once: chromium, playwright-core, the SDK's venv
-#   bash tests/ui/run.sh
+#   bash tests/ui/run.sh         # unit.test.mjs (no browser) and e2e.mjs
+#   bash tests/ui/run.sh bench   # bench.mjs on the release binary: the 10,000-span trace page
 #
-# SPUR_UI_RELEASE=1 builds and runs the release binary. The all-in-one's log is kept in the
+# SPUR_UI_RELEASE=1 builds and runs the release binary for the tests too. The all-in-one's log is kept in the
 # artifacts directory; it is stopped (SIGTERM, by pid) and its data removed on exit.
 set -euo pipefail
 
@@ -24,9 +25,11 @@ log() { printf '==> %s\n' "$*"; }
   exit 1
 }
 
+MODE="${1:-test}"
+case "$MODE" in test|bench) ;; *) echo "usage: run.sh [test|bench]" >&2; exit 2 ;; esac
 profile=debug
 build_flags=()
-if [ "${SPUR_UI_RELEASE:-0}" = 1 ]; then profile=release; build_flags=(--release); fi
+if [ "${SPUR_UI_RELEASE:-0}" = 1 ] || [ "$MODE" = bench ]; then profile=release; build_flags=(--release); fi
 log "building spur-all-in-one ($profile)"
 (cd "$ROOT" && cargo build -q -p spur-all-in-one "${build_flags[@]}")
 BINARY="$CARGO_TARGET_DIR/$profile/spur-all-in-one"
@@ -41,7 +44,7 @@ for s in sockets: s.close()')"
 
 DATA="$(mktemp -d -t spur-ui-XXXXXX)"
 mkdir -p "$ARTIFACTS"
-rm -f "$ARTIFACTS"/*.png
+[ "$MODE" = test ] && rm -f "$ARTIFACTS"/*.png
 PID=""
 cleanup() {
   if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
@@ -79,7 +82,12 @@ timeout 300 "$PYTHON" "$HERE/send_traces.py" --endpoint "http://127.0.0.1:${PORT
   > "$ARTIFACTS/sent.json"
 cat "$ARTIFACTS/sent.json"
 
-log "browser tests"
 cd "$HERE"
-SPUR_UI_URL="http://127.0.0.1:${PORTS[6]}/" SPUR_UI_SENT="$ARTIFACTS/sent.json" SPUR_UI_ARTIFACTS="$ARTIFACTS" \
-  timeout 600 node --test --test-concurrency=1 e2e.mjs
+export SPUR_UI_URL="http://127.0.0.1:${PORTS[6]}/" SPUR_UI_SENT="$ARTIFACTS/sent.json" SPUR_UI_ARTIFACTS="$ARTIFACTS"
+if [ "$MODE" = bench ]; then
+  log "benchmark of the trace page"
+  timeout 600 node bench.mjs
+else
+  log "UI unit tests and browser tests"
+  timeout 600 node --test --test-concurrency=1 unit.test.mjs e2e.mjs
+fi

@@ -23,7 +23,10 @@ export function layout(links) {
   // Depth-first search marks back edges so the rest is acyclic.
   const state = new Map();
   const back = new Set();
-  for (const start of names) {
+  // Services nobody calls go first, so the edges cut are those closing a cycle late.
+  const called = new Set(links.filter((l) => l.parent !== l.child).map((l) => l.child));
+  const starts = [...names.filter((n) => !called.has(n)), ...names.filter((n) => called.has(n))];
+  for (const start of starts) {
     if (state.has(start)) continue;
     const stack = [[start, 0]];
     state.set(start, "open");
