@@ -44,7 +44,7 @@ for s in sockets: s.close()')"
 
 DATA="$(mktemp -d -t spur-ui-XXXXXX)"
 mkdir -p "$ARTIFACTS"
-[ "$MODE" = test ] && rm -f "$ARTIFACTS"/*.png
+[ "$MODE" = test ] && rm -f "$ARTIFACTS"/*.png "$ARTIFACTS"/trace-*.json
 PID=""
 cleanup() {
   if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
