@@ -21,6 +21,7 @@ const median = (values) => {
 };
 const round = (value) => Math.round(value * 10) / 10;
 
+const apiBytes = (await (await fetch(new URL(`api/traces/${SENT.traces.big}`, BASE))).arrayBuffer()).byteLength;
 const browser = await chromium.launch({
   executablePath: process.env.SPUR_CHROMIUM || "/usr/bin/chromium",
   headless: true,
@@ -58,6 +59,7 @@ await browser.close();
 const result = {
   spans: 10000,
   rounds: ROUNDS,
+  apiBytes,
   openMedianMillis: round(median(opens)),
   openWorstMillis: round(Math.max(...opens)),
   renderMedianMillis: round(median(renders)),

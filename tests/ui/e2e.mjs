@@ -14,7 +14,7 @@ const BASE = process.env.SPUR_UI_URL || "http://127.0.0.1:16686/";
 const ARTIFACTS = process.env.SPUR_UI_ARTIFACTS || "artifacts";
 const SENT = JSON.parse(readFileSync(process.env.SPUR_UI_SENT || join(ARTIFACTS, "sent.json"), "utf8"));
 const IDS = SENT.traces;
-const CHECKOUTS = Object.keys(IDS).filter((name) => name !== "big").length;
+const CHECKOUTS = Object.keys(IDS).filter((name) => /^(checkout|compare)/.test(name)).length;
 const BIG_SPANS = Number(process.env.SPUR_UI_BIG_SPANS || 10000);
 
 mkdirSync(ARTIFACTS, { recursive: true });
@@ -177,6 +177,26 @@ test("a trace opens from the results: timeline, collapse and expand, details, ke
   await page.context().close();
 });
 
+test("clock-skew warnings are marked on the row and listed in the details", async () => {
+  const page = await open(`trace/${IDS.skewed}`);
+  await rows(page).first().waitFor();
+  const child = page.locator(".tl-row", { hasText: "POST /sync" });
+  assert.equal(await child.locator(".tl-mark-warning").count(), 1);
+  await child.click();
+  const warnings = page.locator(".detail .warnings");
+  await warnings.waitFor();
+  assert.match(await warnings.textContent(), /clock skew adjustment disabled/);
+  // Escape closes the details.
+  await page.focus(".tl-viewport");
+  await page.keyboard.press("Escape");
+  assert.equal(await page.locator(".detail").count(), 0);
+  assert.doesNotMatch(page.url(), /span=/);
+  await page.locator("a.button-link", { hasText: "Compare" }).click();
+  await page.waitForURL(new RegExp(`compare\\?a=${IDS.skewed}`));
+  assert.equal(await page.inputValue("input[name=a]"), IDS.skewed);
+  await page.context().close();
+});
+
 test("find in a trace, its JSON view and download", async () => {
   const page = await open(`trace/${IDS.checkout_error}`);
   await rows(page).first().waitFor();
@@ -249,7 +269,7 @@ test("the dependency graph shows the services and call counts", async () => {
   for (let i = 0; i < 100; i++) {
     const response = await fetch(new URL(`api/dependencies?endTs=${Date.now()}&lookback=3600000`, BASE));
     links = (await response.json()).data || [];
-    if (links.some((l) => l.child === "fraud-check")) break;
+    if (links.some((l) => l.child === "fraud-check") && links.some((l) => l.child === "bulk-storage")) break;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   const page = await open("dependencies?lookback=1h");
@@ -301,6 +321,11 @@ test(`a ${BIG_SPANS}-span trace opens and scrolls within a few seconds`, async (
   await page.click("text=Collapse all");
   const collapsed = Date.now() - collapseStarted;
   assert.equal(await page.locator(".tl-viewport .tl-spacer").evaluate((e) => parseInt(e.style.height, 10) / 26), 100);
+  // The batch holding the failed item says so while collapsed.
+  await page.focus(".tl-viewport");
+  await page.keyboard.press("End");
+  assert.match(await page.locator(".tl-row.selected").textContent(), /batch 98/);
+  assert.equal(await page.locator(".tl-row.selected .tl-mark-hidden-error").count(), 1);
   await shot(page, "trace-10000");
   const result = { spans: BIG_SPANS, openMillis: opened, renderMillis: timing.render, fetchedAtMillis: timing.fetched, scrollFivePositionsMillis: scrolled, collapseAllMillis: collapsed };
   writeFileSync(join(ARTIFACTS, "big-trace-timing.json"), `${JSON.stringify(result, null, 2)}\n`);

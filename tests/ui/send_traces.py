@@ -8,6 +8,8 @@ The SDK's own OTLP/HTTP exporter (protobuf ``POST /v1/traces``) does the sending
   an ``exception`` event);
 - ``compare_a`` / ``compare_b``: the same request, B also calling ``fraud-check`` and slower in
   ``cart-service``, for the compare page;
+- ``skewed``: ``mobile-app`` ``sync`` whose ``sync-api`` child starts before it (the child's
+  host clock is behind), so the query's clock-skew adjuster adds a warning;
 - ``big``: one ``bulk-loader`` trace of exactly ``--big-spans`` spans (a root, batches, items in
   ``bulk-storage``), for the 10,000-span timeline.
 
@@ -147,6 +149,14 @@ def checkout(services, start, fail=False, fraud=False, slow_cart=False):
     return "%032x" % root.get_span_context().trace_id
 
 
+def skewed(services, start):
+    """A child on another host that starts 30 ms before its parent: a clock-skew warning."""
+    root = span(services, "mobile-app", "sync", start, 100 * MS, kind=SpanKind.CLIENT)
+    span(services, "sync-api", "POST /sync", start - 30 * MS, 20 * MS, parent=root,
+         kind=SpanKind.SERVER)
+    return "%032x" % root.get_span_context().trace_id
+
+
 def big(services, start, total):
     """A bulk-loader trace of exactly `total` spans: a root, batches of up to 100 items."""
     per_batch = 100
@@ -185,6 +195,7 @@ def main():
     traces["checkout_error"] = checkout(services, now - 30_000 * MS, fail=True)
     traces["compare_a"] = checkout(services, now - 20_000 * MS)
     traces["compare_b"] = checkout(services, now - 15_000 * MS, fraud=True, slow_cart=True)
+    traces["skewed"] = skewed(services, now - 12_000 * MS)
     traces["big"] = big(services, now - 10_000 * MS, args.big_spans)
     ok = services.finish()
     print(json.dumps({"traces": traces, "spans": services.outcome.exported}))

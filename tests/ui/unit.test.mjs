@@ -51,6 +51,9 @@ test("the model orders spans as a tree with depths, self time and errors", () =>
   assert.equal(model.byId.get("a").selfTime, 30);
   assert.equal(model.byId.get("c").selfTime, 20);
   assert.equal(model.errorCount, 1);
+  assert.equal(model.byId.get("a").descendants, 3);
+  assert.equal(model.byId.get("a").descendantErrors, 1);
+  assert.equal(model.byId.get("c").descendantErrors, 0);
   assert.deepEqual([...model.services.keys()].sort(), ["api", "cache", "web"]);
   const summary = summarize(model);
   assert.equal(summary.rootService, "web");

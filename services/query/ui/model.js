@@ -73,6 +73,8 @@ export function buildTrace(raw) {
       depth: 0,
       index: 0,
       selfTime: duration,
+      descendants: 0,
+      descendantErrors: 0,
     };
     byId.set(node.id, node);
     nodes.push(node);
@@ -109,6 +111,13 @@ export function buildTrace(raw) {
     ordered.push(node);
     node.children.sort(byStart);
     for (let i = node.children.length - 1; i >= 0; i--) stack.push(node.children[i]);
+  }
+  // Descendant counts (all, and failed), children before parents: reverse tree order.
+  for (let i = ordered.length - 1; i >= 0; i--) {
+    const node = ordered[i];
+    if (!node.parent) continue;
+    node.parent.descendants += node.descendants + 1;
+    node.parent.descendantErrors += node.descendantErrors + (node.error ? 1 : 0);
   }
   for (const node of ordered) {
     const childIntervals = node.children.map((child) => [child.start, child.end]);

@@ -134,7 +134,10 @@ export class Timeline {
     const marks = [
       node.error ? `<span class="tl-mark tl-mark-error" title="error">!</span>` : "",
       node.warnings.length ? `<span class="tl-mark tl-mark-warning" title="${escapeHtml(node.warnings.join("; "))}">⚠</span>` : "",
-      collapsed ? `<span class="tl-hidden-count" title="hidden descendants">+${countDescendants(node)}</span>` : "",
+      collapsed ? `<span class="tl-hidden-count" title="hidden descendants">+${node.descendants}</span>` : "",
+      collapsed && node.descendantErrors
+        ? `<span class="tl-mark tl-mark-hidden-error" title="${node.descendantErrors} hidden span(s) failed">${node.descendantErrors} !</span>`
+        : "",
     ].join("");
     let critical = "";
     if (segments && node.duration > 0) {
@@ -270,15 +273,4 @@ export class Timeline {
   focus() {
     this.viewport.focus({ preventScroll: true });
   }
-}
-
-function countDescendants(node) {
-  let count = 0;
-  const stack = [...node.children];
-  while (stack.length) {
-    const next = stack.pop();
-    count++;
-    stack.push(...next.children);
-  }
-  return count;
 }

@@ -72,6 +72,7 @@ function showTrace(container, trace, query, context) {
   const criticalToggle = h("input", { type: "checkbox", checked: query.get("critical") !== "off" });
   const jsonButton = h("button", { type: "button", "aria-pressed": String(query.get("view") === "json") }, "JSON");
   const downloadButton = h("button", { type: "button" }, "Download");
+  const compareLink = h("a", { class: "button-link", href: context.href("compare", { a: trace.id }) }, "Compare…");
   const collapseAll = h("button", { type: "button" }, "Collapse all");
   const expandAll = h("button", { type: "button" }, "Expand all");
   const body = h("div", { class: "trace-body" });
@@ -168,6 +169,11 @@ function showTrace(container, trace, query, context) {
   downloadButton.addEventListener("click", () => download(trace));
 
   const timelineView = h("div", { class: "timeline-holder" }, timeline.element);
+  // Escape in the timeline or the pane closes the details.
+  body.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || !body.classList.contains("with-detail")) return;
+    detailHolder.querySelector(".detail-close")?.click();
+  });
   const setView = (json) => {
     jsonButton.setAttribute("aria-pressed", String(json));
     context.updateQuery({ view: json ? "json" : "" });
@@ -183,7 +189,7 @@ function showTrace(container, trace, query, context) {
       collapseAll, expandAll,
       h("label", { class: "inline critical-toggle" }, criticalToggle, " Critical path"),
       h("span", { class: "spacer" }),
-      jsonButton, downloadButton),
+      compareLink, jsonButton, downloadButton),
     body));
   setView(query.get("view") === "json");
   if (findInput.value) runFind();
