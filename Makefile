@@ -68,6 +68,7 @@ services-clean: ## stop the local test servers and delete their data
 tools: ## install helm v3 and kubernetes-validate into ~/.cache/spur/tools/bin (SPUR_CACHE)
 	bash deploy/local/tools.sh
 
-test-ui: ## the web UI in headless chromium: installs chromium + playwright-core, starts the all-in-one, sends traces, runs tests/ui/e2e.mjs
+test-ui: ## the web UI in headless chromium (at / and under --query.base-path=/jaeger): installs chromium + playwright-core, starts the all-in-one, sends traces, runs tests/ui/e2e.mjs
 	bash tests/ui/install.sh
+	SPUR_UI_BASE_PATH=/jaeger bash tests/ui/run.sh
 	bash tests/ui/run.sh

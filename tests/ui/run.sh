@@ -8,8 +8,9 @@
 #   bash tests/ui/run.sh         # unit.test.mjs (no browser) and e2e.mjs
 #   bash tests/ui/run.sh bench   # bench.mjs on the release binary: the 10,000-span trace page
 #
-# SPUR_UI_RELEASE=1 builds and runs the release binary for the tests too. The all-in-one's log is kept in the
-# artifacts directory; it is stopped (SIGTERM, by pid) and its data removed on exit.
+# SPUR_UI_RELEASE=1 builds and runs the release binary for the tests too; SPUR_UI_BASE_PATH=/jaeger
+# serves the UI under --query.base-path (the tests then run below it). The all-in-one's log is
+# kept in the artifacts directory; it is stopped (SIGTERM, by pid) and its data removed on exit.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -69,6 +70,7 @@ env -u SPAN_STORAGE_TYPE BADGER_DIRECTORY_VALUE="$DATA/values" "$BINARY" \
   --processor.jaeger-compact.server-host-port= \
   --processor.jaeger-binary.server-host-port= \
   --dependencies.flush-interval=1s \
+  --query.base-path="${SPUR_UI_BASE_PATH:-/}" \
   > "$ARTIFACTS/all-in-one.log" 2>&1 &
 PID=$!
 for _ in $(seq 300); do
@@ -83,7 +85,8 @@ timeout 300 "$PYTHON" "$HERE/send_traces.py" --endpoint "http://127.0.0.1:${PORT
 cat "$ARTIFACTS/sent.json"
 
 cd "$HERE"
-export SPUR_UI_URL="http://127.0.0.1:${PORTS[6]}/" SPUR_UI_SENT="$ARTIFACTS/sent.json" SPUR_UI_ARTIFACTS="$ARTIFACTS"
+BASE_PATH="${SPUR_UI_BASE_PATH:-/}"
+export SPUR_UI_URL="http://127.0.0.1:${PORTS[6]}${BASE_PATH%/}/" SPUR_UI_SENT="$ARTIFACTS/sent.json" SPUR_UI_ARTIFACTS="$ARTIFACTS"
 if [ "$MODE" = bench ]; then
   log "benchmark of the trace page"
   timeout 600 node bench.mjs
