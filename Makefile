@@ -8,7 +8,7 @@ export CARGO_TARGET_DIR ?= $(SPUR_CACHE)/target
 
 FUZZ_SECONDS ?= 30
 
-.PHONY: help build test test-unit lint fmt bench fuzz run fixtures
+.PHONY: help build test test-unit test-ui lint fmt bench fuzz run fixtures
 .PHONY: services-up services-down services-status services-clean tools
 
 help: ## list the targets
@@ -33,13 +33,14 @@ lint: ## formatting check and clippy with warnings as errors
 fmt: ## format the code
 	cargo fmt --all
 
-bench: ## codec, embedded store, query, collector-into-Kafka and agent benchmarks; results in BENCHMARKS.md
+bench: ## codec, embedded store, query, collector-into-Kafka, agent, ingester and UI trace-page benchmarks; results in BENCHMARKS.md
 	cargo bench -p spur-model --bench codecs
 	cargo bench -p spur-storage-embedded --bench storage
 	cargo bench -p spur-query --bench http
 	bash deploy/bench/collector.sh
 	bash deploy/bench/agent.sh
 	bash deploy/bench/ingester.sh
+	bash tests/ui/install.sh && bash tests/ui/run.sh bench
 
 fuzz: ## run each cargo-fuzz target for FUZZ_SECONDS (needs nightly + cargo-fuzz)
 	bash shared/model/fuzz/run.sh $(FUZZ_SECONDS)
@@ -67,3 +68,8 @@ services-clean: ## stop the local test servers and delete their data
 
 tools: ## install helm v3 and kubernetes-validate into ~/.cache/spur/tools/bin (SPUR_CACHE)
 	bash deploy/local/tools.sh
+
+test-ui: ## the web UI in headless chromium (at / and under --query.base-path=/jaeger): installs chromium + playwright-core, starts the all-in-one, sends traces, runs tests/ui/e2e.mjs
+	bash tests/ui/install.sh
+	SPUR_UI_BASE_PATH=/jaeger bash tests/ui/run.sh
+	bash tests/ui/run.sh

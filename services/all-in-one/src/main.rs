@@ -2,7 +2,7 @@
 //! process over one storage backend, the **embedded store** unless `SPAN_STORAGE_TYPE` says
 //! otherwise (data under `BADGER_DIRECTORY_VALUE`, default `data/values`). One admin port
 //! (14269) serves health and metrics for both. The agent's UDP ports (6831 compact, 6832
-//! binary) feed the same pipeline. The web UI joins with its issue.
+//! binary) feed the same pipeline. The query port (16686) serves the web UI too.
 
 use std::process::ExitCode;
 use std::sync::Arc;

@@ -2,6 +2,7 @@
 //!
 //! - [`http`]: the HTTP JSON API the Jaeger UI and Grafana use (`/api/...`, port 16686);
 //! - [`grpc`]: `jaeger.api_v2.QueryService` (port 16685), raw traces in chunks;
+//! - [`ui`]: the web UI's embedded files, served at `/` and `/static/` beside the API;
 //! - [`adjust`]: the trace adjusters Jaeger's HTTP API applies (dedupe span ids, clock skew,
 //!   sorting, reference fixes, warnings);
 //!
@@ -15,3 +16,4 @@ pub mod config;
 pub mod grpc;
 pub mod http;
 pub mod server;
+pub mod ui;

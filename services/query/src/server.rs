@@ -1,4 +1,4 @@
-//! Serving the query API: the HTTP JSON API, the gRPC QueryService and the admin server on
+//! Serving the query API: the HTTP JSON API and the web UI, the gRPC QueryService and the admin server on
 //! their listeners until the shutdown token is cancelled, then stopping (unavailable first,
 //! in-flight requests finish).
 
@@ -77,6 +77,8 @@ pub async fn run(
         } else {
             axum::Router::new().nest(&services.base_path, router)
         };
+        // The UI answers every path the API does not (it knows the base path itself).
+        let router = router.merge(crate::ui::router(&services.base_path));
         let stop = stop.clone();
         servers.spawn(async move {
             axum::serve(listener, router)

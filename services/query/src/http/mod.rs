@@ -6,7 +6,8 @@
 //! - [`reads`]: the metered reader calls; [`metrics`]: metric names and the route middleware;
 //! - [`envelope`]: `{data,total,limit,offset,errors}` and how answers are written.
 //!
-//! Not here: the UI's static files, `/api/archive`, `/api/transform` and `/api/metrics/*`.
+//! Not here: the UI's static files ([`crate::ui`]), `/api/archive`, `/api/transform` and
+//! `/api/metrics/*`.
 
 mod envelope;
 mod goparse;
