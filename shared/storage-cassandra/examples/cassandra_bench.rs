@@ -9,7 +9,7 @@
 //! 3. read latency: get-trace and find-traces (by service, by tag) medians over the data written.
 //!
 //! `cargo run --release -p spur-storage-cassandra --example cassandra_bench` (SPANS, default
-//! 20000; WRITERS, default 8 writes in flight).
+//! 20000; WRITERS, default 8 writes in flight; ROUNDS, default 3, of plain then backend).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -147,49 +147,74 @@ async fn main() {
     );
     println!("spans: {count}, batch {BATCH}, {writers} writes in flight");
 
-    // 1. The server's limit: the same rows by a bare insert loop.
-    let store = fresh_store(session.clone(), &address).await;
-    let data = spans(count, 1);
-    let prepared = store.prepare_for_benchmark(&data).expect("rows");
-    let started = Instant::now();
-    let cpu = cpu_time();
-    let statements = store
-        .insert_prepared_for_benchmark(&prepared, writers * 64)
-        .await
-        .expect("the plain insert loop");
-    let plain = started.elapsed();
-    let plain_cpu = cpu_time().saturating_sub(cpu);
-    let plain_rate = count as f64 / plain.as_secs_f64();
-    println!(
-        "plain insert loop: {statements} rows for {count} spans in {:.2} s = {plain_rate:.0} spans/s ({:.0} rows/s), client CPU {:.1} us/span",
-        plain.as_secs_f64(),
-        statements as f64 / plain.as_secs_f64(),
-        plain_cpu.as_secs_f64() * 1e6 / count as f64
-    );
+    // Plain loop and backend alternate, ROUNDS times each, so both see the same warm server.
+    let rounds = env_number("ROUNDS", 3);
+    let (mut plain_rates, mut backend_rates) = (Vec::new(), Vec::new());
+    let (mut plain_cpus, mut backend_cpus) = (Vec::new(), Vec::new());
+    let mut store = None;
+    for round in 0..rounds {
+        // 1. The server's limit: the same rows by a bare insert loop.
+        let plain_store = fresh_store(session.clone(), &address).await;
+        let data = spans(count, 100 + round as u64);
+        let prepared = plain_store.prepare_for_benchmark(&data).expect("rows");
+        let started = Instant::now();
+        let cpu = cpu_time();
+        let statements = plain_store
+            .insert_prepared_for_benchmark(&prepared, writers * 64)
+            .await
+            .expect("the plain insert loop");
+        let plain = started.elapsed();
+        let plain_cpu = cpu_time().saturating_sub(cpu);
+        plain_rates.push(count as f64 / plain.as_secs_f64());
+        plain_cpus.push(plain_cpu.as_secs_f64() * 1e6 / count as f64);
+        println!(
+            "round {round} plain insert loop: {statements} rows in {:.2} s = {:.0} spans/s ({:.0} rows/s), client CPU {:.1} us/span",
+            plain.as_secs_f64(),
+            count as f64 / plain.as_secs_f64(),
+            statements as f64 / plain.as_secs_f64(),
+            plain_cpus[round]
+        );
 
-    // 2. The backend.
-    let store = Arc::new(fresh_store(session.clone(), &address).await);
-    let data = spans(count, 2);
-    let batches: Vec<Vec<Span>> = data.chunks(BATCH).map(<[Span]>::to_vec).collect();
-    let started = Instant::now();
-    let cpu = cpu_time();
-    stream::iter(batches)
-        .for_each_concurrent(writers, |batch| {
-            let store = store.clone();
-            async move {
-                store.write_spans(batch).await.expect("write_spans");
-            }
-        })
-        .await;
-    let backend = started.elapsed();
-    let backend_cpu = cpu_time().saturating_sub(cpu);
-    let backend_rate = count as f64 / backend.as_secs_f64();
+        // 2. The backend.
+        let backend_store = Arc::new(fresh_store(session.clone(), &address).await);
+        let data = spans(count, 2);
+        let batches: Vec<Vec<Span>> = data.chunks(BATCH).map(<[Span]>::to_vec).collect();
+        let started = Instant::now();
+        let cpu = cpu_time();
+        stream::iter(batches)
+            .for_each_concurrent(writers, |batch| {
+                let store = backend_store.clone();
+                async move {
+                    store.write_spans(batch).await.expect("write_spans");
+                }
+            })
+            .await;
+        let backend = started.elapsed();
+        let backend_cpu = cpu_time().saturating_sub(cpu);
+        backend_rates.push(count as f64 / backend.as_secs_f64());
+        backend_cpus.push(backend_cpu.as_secs_f64() * 1e6 / count as f64);
+        println!(
+            "round {round} backend write_spans: {:.2} s = {:.0} spans/s, client CPU {:.1} us/span",
+            backend.as_secs_f64(),
+            count as f64 / backend.as_secs_f64(),
+            backend_cpus[round]
+        );
+        store = Some(backend_store);
+    }
+    let middle = |mut values: Vec<f64>| {
+        values.sort_by(f64::total_cmp);
+        values.get(values.len() / 2).copied().unwrap_or(0.0)
+    };
+    let (plain_rate, backend_rate) = (middle(plain_rates), middle(backend_rates));
     println!(
-        "backend write_spans: {count} spans in {:.2} s = {backend_rate:.0} spans/s, client CPU {:.1} us/span; {:.0}% of the plain loop",
-        backend.as_secs_f64(),
-        backend_cpu.as_secs_f64() * 1e6 / count as f64,
+        "medians of {rounds}: plain {plain_rate:.0} spans/s ({:.1} us/span client CPU), backend {backend_rate:.0} spans/s ({:.1} us/span client CPU): backend at {:.0}% of the plain loop",
+        middle(plain_cpus),
+        middle(backend_cpus),
         100.0 * backend_rate / plain_rate
     );
+    let Some(store) = store else {
+        return;
+    };
 
     // 3. Reads over what the backend wrote.
     let traces = (count as u64 / SPANS_PER_TRACE).max(1);
