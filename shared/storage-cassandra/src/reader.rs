@@ -156,7 +156,7 @@ impl CassandraStore {
                     }
                 }
             }
-            rows.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+            rows.sort_unstable_by_key(|row| std::cmp::Reverse(row.0));
             return Candidates::new(vec![Source::Buffered(rows.into_iter())]).await;
         }
         if let Some(operation) = &query.operation_name {

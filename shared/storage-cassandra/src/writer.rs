@@ -180,9 +180,9 @@ impl CassandraStore {
         let mut pairs: Vec<(String, String)> = Vec::with_capacity(sources.len());
         let mut skipped = 0u64;
         for tag in sources {
-            if index.tag_blacklist.iter().any(|key| *key == tag.key)
+            if index.tag_blacklist.contains(&tag.key)
                 || (!index.tag_whitelist.is_empty()
-                    && !index.tag_whitelist.iter().any(|key| *key == tag.key))
+                    && !index.tag_whitelist.contains(&tag.key))
             {
                 continue;
             }

@@ -39,6 +39,7 @@ fn every_backend_takes_jaegers_defaults() {
                 local_dc: None,
                 username: None,
                 password: None,
+                ..CassandraConfig::default()
             }),
         ),
         (
@@ -150,6 +151,7 @@ fn each_backend_reads_its_keys() {
         local_dc: Some("dc1".into()),
         username: Some("spur".into()),
         password: Some("secret".into()),
+        ..CassandraConfig::default()
     };
     assert_eq!(
         StorageConfig::from_env(&cassandra).unwrap(),
