@@ -181,8 +181,7 @@ impl CassandraStore {
         let mut skipped = 0u64;
         for tag in sources {
             if index.tag_blacklist.contains(&tag.key)
-                || (!index.tag_whitelist.is_empty()
-                    && !index.tag_whitelist.contains(&tag.key))
+                || (!index.tag_whitelist.is_empty() && !index.tag_whitelist.contains(&tag.key))
             {
                 continue;
             }
