@@ -10,7 +10,9 @@ use spur_model::TraceId;
 use spur_model::api_v2::{Process, Span};
 use spur_model::time::{duration_from_micros, timestamp_from_micros};
 use spur_storage::{ErrorKind, GetTraceQuery, TraceQuery};
-use spur_storage_factory::{Authentication, KafkaConfig, StorageConfig, StorageKind, build};
+use spur_storage_factory::{
+    Authentication, CassandraConfig, KafkaConfig, StorageConfig, StorageKind, build,
+};
 use std::time::Duration;
 
 fn span(trace: u64, span: u64, start: i64) -> Span {
@@ -87,11 +89,7 @@ async fn build_rejects_an_invalid_config_and_reports_backends_not_built_yet() {
         "{error}"
     );
 
-    for kind in [
-        StorageKind::Cassandra,
-        StorageKind::Elasticsearch,
-        StorageKind::Opensearch,
-    ] {
+    for kind in [StorageKind::Elasticsearch, StorageKind::Opensearch] {
         let error = build(&StorageConfig::defaults(kind))
             .await
             .err()
@@ -100,6 +98,19 @@ async fn build_rejects_an_invalid_config_and_reports_backends_not_built_yet() {
         let expected = format!("{kind} storage is not available in this build yet");
         assert!(error.to_string().contains(&expected), "{error}");
     }
+}
+
+#[tokio::test]
+async fn build_cassandra_reports_an_unreachable_cluster_as_unavailable() {
+    // Nothing listens on port 1: opening the session fails at once instead of hanging.
+    let config = StorageConfig::Cassandra(CassandraConfig {
+        servers: vec!["127.0.0.1:1".to_string()],
+        ..CassandraConfig::default()
+    });
+    let started = std::time::Instant::now();
+    let error = build(&config).await.err().expect("no cluster answers");
+    assert_eq!(error.kind(), ErrorKind::Unavailable, "{error}");
+    assert!(started.elapsed() < Duration::from_secs(30));
 }
 
 #[tokio::test]
