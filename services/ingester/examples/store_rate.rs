@@ -81,9 +81,7 @@ fn read_topic(brokers: &str, topic: &str) -> Result<Vec<Span>, Box<dyn std::erro
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let topic = std::env::args()
-        .nth(1)
-        .ok_or("usage: store_rate <topic>")?;
+    let topic = std::env::args().nth(1).ok_or("usage: store_rate <topic>")?;
     let brokers = spur_e2e::KAFKA.address();
     let batch = env_number("BATCH", 1_000);
     let in_flight = env_number("IN_FLIGHT", 20);

@@ -46,7 +46,12 @@ async fn admin_port_serves_health_and_the_documented_metrics() {
     let group = spur_e2e::unique_name("group");
     let spans = spans(90_000, 20, 5);
     produce(&bootstrap, &topic, &spans, Encoding::Protobuf).await;
-    produce_raw(&bootstrap, &topic, &[b"\xff\xffnot a span".to_vec(), Vec::new()]).await;
+    produce_raw(
+        &bootstrap,
+        &topic,
+        &[b"\xff\xffnot a span".to_vec(), Vec::new()],
+    )
+    .await;
     let admin = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().to_string()
@@ -103,7 +108,10 @@ async fn admin_port_serves_health_and_the_documented_metrics() {
     );
     assert!(scrape.contains("spur_ingester_poison_messages_total{reason=\"undecodable\"} 1"));
     assert!(scrape.contains("spur_ingester_poison_messages_total{reason=\"empty\"} 1"));
-    assert_eq!(value(&scrape, "jaeger_ingester_sarama_consumer_partitions_held"), 2.0);
+    assert_eq!(
+        value(&scrape, "jaeger_ingester_sarama_consumer_partitions_held"),
+        2.0
+    );
 
     let scraped: BTreeSet<String> = scrape
         .lines()

@@ -282,7 +282,8 @@ async fn main() {
             .expect("find_traces by tag");
         find_tag.push(started.elapsed());
     }
-    let ms = |samples: &Vec<Duration>, percent| percentile(samples.clone(), percent).as_secs_f64() * 1e3;
+    let ms =
+        |samples: &Vec<Duration>, percent| percentile(samples.clone(), percent).as_secs_f64() * 1e3;
     println!(
         "reads over {loaded} spans: get_trace p50 {:.2} ms p99 {:.2} ms ({} traces); find_traces limit 20 by service p50 {:.1} ms p99 {:.1} ms; by service+tag p50 {:.1} ms p99 {:.1} ms ({} queries each)",
         ms(&get, 50),
