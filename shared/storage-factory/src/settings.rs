@@ -166,6 +166,156 @@ pub const SETTINGS: &[Setting] = &[
     Setting::new("es.username", "", "elasticsearch/opensearch: user name"),
     Setting::new("es.password", "", "elasticsearch/opensearch: password"),
     Setting::new(
+        "es.password-file",
+        "",
+        "elasticsearch/opensearch: file holding the password",
+    ),
+    Setting::new(
+        "es.token-file",
+        "",
+        "elasticsearch/opensearch: file holding a bearer token",
+    ),
+    Setting::new(
+        "es.api-key-file",
+        "",
+        "elasticsearch/opensearch: file holding an encoded API key",
+    ),
+    Setting::new(
+        "es.timeout",
+        "",
+        "elasticsearch/opensearch: request timeout (default 30s; 0s: an hour)",
+    ),
+    Setting::new(
+        "es.max-span-age",
+        "",
+        "elasticsearch/opensearch: how far back trace and catalog reads look (default 72h)",
+    ),
+    Setting::new(
+        "es.max-doc-count",
+        "",
+        "elasticsearch/opensearch: documents per search page and buckets per aggregation (default 10000)",
+    ),
+    Setting::new(
+        "es.num-shards",
+        "",
+        "elasticsearch/opensearch: shards of new indices (default 5)",
+    ),
+    Setting::new(
+        "es.num-replicas",
+        "",
+        "elasticsearch/opensearch: replicas of new indices (default 1)",
+    ),
+    Setting::new(
+        "es.prioirity-span-template",
+        "",
+        "elasticsearch/opensearch: span template priority, Elasticsearch 8+ (default 0; Jaeger's spelling)",
+    ),
+    Setting::new(
+        "es.prioirity-service-template",
+        "",
+        "elasticsearch/opensearch: service template priority (default 0)",
+    ),
+    Setting::new(
+        "es.prioirity-dependencies-template",
+        "",
+        "elasticsearch/opensearch: dependencies template priority (default 0)",
+    ),
+    Setting::new(
+        "es.bulk.size",
+        "",
+        "elasticsearch/opensearch: bytes per bulk request (default 5000000)",
+    ),
+    Setting::new(
+        "es.bulk.actions",
+        "",
+        "elasticsearch/opensearch: documents per bulk request (default 1000)",
+    ),
+    Setting::new(
+        "es.bulk.workers",
+        "",
+        "elasticsearch/opensearch: bulk requests in flight (default 1)",
+    ),
+    Setting::new(
+        "es.bulk.flush-interval",
+        "",
+        "elasticsearch/opensearch: longest wait before a bulk request is sent (default 200ms)",
+    ),
+    Setting::new(
+        "es.index-date-separator",
+        "",
+        "elasticsearch/opensearch: separator in index dates (default -)",
+    ),
+    Setting::new(
+        "es.index-rollover-frequency-spans",
+        "",
+        "elasticsearch/opensearch: day or hour (default day)",
+    ),
+    Setting::new(
+        "es.index-rollover-frequency-services",
+        "",
+        "elasticsearch/opensearch: day or hour (default day)",
+    ),
+    Setting::new(
+        "es.service-cache-ttl",
+        "",
+        "elasticsearch/opensearch: a service/operation pair is not written again for this long (default 12h)",
+    ),
+    Setting::new(
+        "es.tags-as-fields.all",
+        "",
+        "elasticsearch/opensearch: store every tag as an object field (default false)",
+    ),
+    Setting::new(
+        "es.tags-as-fields.include",
+        "",
+        "elasticsearch/opensearch: comma-separated tag keys stored as object fields",
+    ),
+    Setting::new(
+        "es.tags-as-fields.dot-replacement",
+        "",
+        "elasticsearch/opensearch: replaces . in tag field names (default @)",
+    ),
+    Setting::new(
+        "es.use-aliases",
+        "",
+        "elasticsearch/opensearch: rollover mode: read and write through the -read/-write aliases (default false)",
+    ),
+    Setting::new(
+        "es.use-ilm",
+        "",
+        "elasticsearch/opensearch: ILM settings in the templates; needs use-aliases (default false)",
+    ),
+    Setting::new(
+        "es.ilm-policy-name",
+        "",
+        "elasticsearch/opensearch: ILM policy (default jaeger-ilm-policy)",
+    ),
+    Setting::new(
+        "es.create-index-templates",
+        "",
+        "elasticsearch/opensearch: put the index templates at start-up (default true)",
+    ),
+    Setting::new(
+        "es.version",
+        "",
+        "elasticsearch/opensearch: server major version, 0 to ask the server (default 0)",
+    ),
+    Setting::new(
+        "es.tls.enabled",
+        "",
+        "elasticsearch/opensearch: TLS to the nodes (default false)",
+    ),
+    Setting::new(
+        "es.tls.ca",
+        "",
+        "elasticsearch/opensearch: CA certificates file (PEM)",
+    ),
+    Setting::new(
+        "es.tls.skip-host-verify",
+        "",
+        "elasticsearch/opensearch: accept any server certificate (default false)",
+    ),
+    Setting::new(
         "kafka.producer.brokers",
         "",
         "kafka: comma-separated brokers (default 127.0.0.1:9092)",
