@@ -116,14 +116,16 @@ pub async fn clean(
         .json(
             Method::Get,
             &format!("/_cat/aliases/{}jaeger-*-write", naming.prefix()),
-            &[("format", "json"), ("h", "alias,index")],
+            &[("format", "json"), ("h", "alias,index,is_write_index")],
             None,
         )
         .await?;
+    // An index a rollover left behind keeps the alias with `is_write_index` false.
     let protected: Vec<&str> = aliases
         .as_array()
         .into_iter()
         .flatten()
+        .filter(|alias| alias["is_write_index"].as_str() != Some("false"))
         .filter_map(|alias| alias["index"].as_str())
         .collect();
     let cutoff_millis = cutoff
