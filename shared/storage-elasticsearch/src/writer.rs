@@ -17,7 +17,7 @@ use parking_lot::Mutex;
 use serde_json::Value;
 use spur_model::api_v2::Span;
 use spur_storage::StorageError;
-use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 
 use crate::client::Client;
 use crate::dbmodel::{self, ServiceDocument, TagsAsFields};
@@ -43,7 +43,10 @@ pub struct BulkOptions {
     pub max_bytes: usize,
     /// ... or this many documents (`es.bulk.actions`, 1000).
     pub max_actions: usize,
-    /// ... or once its first document has waited this long (`es.bulk.flush-interval`, 200ms).
+    /// A partly filled request goes once a worker is free and its first document has waited
+    /// this long (`es.bulk.flush-interval`). Spur's default is 0: a write is sent as soon as a
+    /// worker is free, since `write_spans` waits for its documents (Jaeger's 200ms suits its
+    /// fire-and-forget writes; here it would add 200ms to every write).
     pub flush_interval: Duration,
     /// Requests in flight at once (`es.bulk.workers`, 1).
     pub workers: usize,
@@ -57,7 +60,7 @@ impl Default for BulkOptions {
         BulkOptions {
             max_bytes: 5_000_000,
             max_actions: 1_000,
-            flush_interval: Duration::from_millis(200),
+            flush_interval: Duration::ZERO,
             workers: 1,
             max_retries: 5,
             refresh: Refresh::None,
@@ -283,40 +286,42 @@ impl Batch {
 }
 
 impl Dispatcher {
+    /// Fills requests and hands them to workers: a request goes when it is full (waiting for
+    /// a free worker), or, partly filled, as soon as a worker is free and its first document
+    /// has waited `flush_interval`. Under load requests fill up while every worker is busy;
+    /// when idle, a write is sent at once (after the interval, when one is set).
     async fn run(self, mut receiver: mpsc::Receiver<Vec<Operation>>) {
         let this = Arc::new(self);
         let mut batch = Batch::new();
-        loop {
-            let deadline = batch
-                .started
-                .map(|started| started + this.options.flush_interval);
-            let received = match deadline {
-                None => receiver.recv().await,
-                Some(deadline) => tokio::select! {
-                    received = receiver.recv() => received,
-                    () = tokio::time::sleep_until(deadline) => {
-                        this.flush(batch.take()).await;
-                        continue;
-                    }
-                },
-            };
-            let Some(operations) = received else {
-                break;
-            };
-            for operation in operations {
-                if batch.started.is_none() {
-                    batch.started = Some(tokio::time::Instant::now());
-                }
-                batch.bytes += operation.size();
-                batch.operations.push(operation);
-                if batch.operations.len() >= this.options.max_actions
-                    || batch.bytes >= this.options.max_bytes
-                {
-                    this.flush(batch.take()).await;
+        let mut open = true;
+        while open {
+            if batch.operations.is_empty() {
+                match receiver.recv().await {
+                    Some(operations) => this.add(&mut batch, operations).await,
+                    None => break,
                 }
             }
-            if this.options.flush_interval.is_zero() && !batch.operations.is_empty() {
-                this.flush(batch.take()).await;
+            while let Ok(operations) = receiver.try_recv() {
+                this.add(&mut batch, operations).await;
+            }
+            let Some(started) = batch.started else {
+                continue;
+            };
+            let linger_until = started + this.options.flush_interval;
+            let free_worker = async {
+                tokio::time::sleep_until(linger_until).await;
+                this.semaphore.clone().acquire_owned().await
+            };
+            tokio::select! {
+                received = receiver.recv() => match received {
+                    Some(operations) => this.add(&mut batch, operations).await,
+                    None => open = false,
+                },
+                permit = free_worker => {
+                    if let Ok(permit) = permit {
+                        this.spawn_send(batch.take(), permit);
+                    }
+                }
             }
         }
         if !batch.operations.is_empty() {
@@ -327,6 +332,30 @@ impl Dispatcher {
         let _ = this.semaphore.acquire_many(workers).await;
     }
 
+    /// Adds one write's documents, sending every request that fills up.
+    async fn add(self: &Arc<Self>, batch: &mut Batch, operations: Vec<Operation>) {
+        for operation in operations {
+            if batch.started.is_none() {
+                batch.started = Some(tokio::time::Instant::now());
+            }
+            batch.bytes += operation.size();
+            batch.operations.push(operation);
+            if batch.operations.len() >= self.options.max_actions
+                || batch.bytes >= self.options.max_bytes
+            {
+                self.flush(batch.take()).await;
+            }
+        }
+    }
+
+    fn spawn_send(self: &Arc<Self>, operations: Vec<Operation>, permit: OwnedSemaphorePermit) {
+        let this = self.clone();
+        tokio::spawn(async move {
+            this.send_with_retries(operations).await;
+            drop(permit);
+        });
+    }
+
     /// Hands a request to a worker, waiting for one to be free.
     async fn flush(self: &Arc<Self>, operations: Vec<Operation>) {
         if operations.is_empty() {
@@ -335,11 +364,7 @@ impl Dispatcher {
         let Ok(permit) = self.semaphore.clone().acquire_owned().await else {
             return;
         };
-        let this = self.clone();
-        tokio::spawn(async move {
-            this.send_with_retries(operations).await;
-            drop(permit);
-        });
+        self.spawn_send(operations, permit);
     }
 
     /// Sends one request; items refused with a retryable status, or the whole request when it

@@ -238,7 +238,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting::new(
         "es.bulk.flush-interval",
         "",
-        "elasticsearch/opensearch: longest wait before a bulk request is sent (default 200ms)",
+        "elasticsearch/opensearch: a partly filled bulk request waits this long for more documents (default 0s; Jaeger 200ms)",
     ),
     Setting::new(
         "es.index-date-separator",
