@@ -8,8 +8,8 @@
 use chrono::{DateTime, Datelike, Duration as ChronoDuration, Timelike, Utc};
 
 /// Above this many daily (or hourly) indices, a read uses the wildcard pattern instead of
-/// listing every name (a URL must stay short).
-const MAX_LISTED_INDICES: usize = 200;
+/// listing every name (the request line must stay under the server's 4 KiB limit).
+const MAX_LISTED_INDICES: usize = 50;
 
 /// The three kinds of index Jaeger writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
