@@ -266,7 +266,11 @@ async fn jaegers_query_reads_spurs_writes(flavor: Flavor, url: String) {
         &format!("{base}/api/traces?service=orders&minDuration=13ms&lookback=1h&limit=20"),
     )
     .await;
-    assert_eq!(nothing["data"], json!([]), "a search that must find nothing");
+    assert_eq!(
+        nothing["data"],
+        json!([]),
+        "a search that must find nothing"
+    );
 }
 
 #[tokio::test]

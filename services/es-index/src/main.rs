@@ -16,7 +16,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
-use spur_storage_elasticsearch::{Client, ElasticsearchOptions, Flavor, ServerVersion, maintenance};
+use spur_storage_elasticsearch::{
+    Client, ElasticsearchOptions, Flavor, ServerVersion, maintenance,
+};
 use spur_storage_factory::{StorageConfig, StorageKind, elasticsearch_options};
 
 #[derive(Parser)]
@@ -131,7 +133,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 "templates put ({:?} {}); indices created: {}",
                 version.flavor,
                 version.major,
-                if created.is_empty() { "none".to_owned() } else { created.join(", ") }
+                if created.is_empty() {
+                    "none".to_owned()
+                } else {
+                    created.join(", ")
+                }
             );
         }
         Command::Clean(args) => {
@@ -160,7 +166,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let rolled = maintenance::rollover(&client, &options.naming, &conditions).await?;
             println!(
                 "rolled over: {}",
-                if rolled.is_empty() { "nothing (conditions not met)".to_owned() } else { rolled.join(", ") }
+                if rolled.is_empty() {
+                    "nothing (conditions not met)".to_owned()
+                } else {
+                    rolled.join(", ")
+                }
             );
         }
     }

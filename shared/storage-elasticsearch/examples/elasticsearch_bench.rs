@@ -12,7 +12,8 @@
 //!    backend wrote (after a refresh).
 //!
 //! `cargo run --release -p spur-storage-elasticsearch --example elasticsearch_bench`
-//! (SPANS default 20000; WRITERS default 16; WORKERS default 2; ROUNDS default 3).
+//! (SPANS default 20000; WRITERS default 16; WORKERS default 2; ROUNDS default 3; SKIP_PLAIN=1
+//! writes through the backend only, e.g. to measure reads over a million spans).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -153,71 +154,94 @@ async fn main() {
         _ => Flavor::Elasticsearch,
     };
     let url = match flavor {
-        Flavor::Elasticsearch => std::env::var("SPUR_TEST_ES").unwrap_or_else(|_| "http://127.0.0.1:9200".into()),
-        Flavor::OpenSearch => std::env::var("SPUR_TEST_OPENSEARCH").unwrap_or_else(|_| "http://127.0.0.1:9201".into()),
+        Flavor::Elasticsearch => {
+            std::env::var("SPUR_TEST_ES").unwrap_or_else(|_| "http://127.0.0.1:9200".into())
+        }
+        Flavor::OpenSearch => {
+            std::env::var("SPUR_TEST_OPENSEARCH").unwrap_or_else(|_| "http://127.0.0.1:9201".into())
+        }
     };
     let count = env_number("SPANS", 20_000);
     let writers = env_number("WRITERS", 16);
     let workers = env_number("WORKERS", 2);
     let rounds = env_number("ROUNDS", 3);
     let run = std::process::id();
-    println!("{flavor:?} at {url}: spans {count}, {BATCH} per write, {writers} writes in flight, {workers} bulk requests in flight");
+    println!(
+        "{flavor:?} at {url}: spans {count}, {BATCH} per write, {writers} writes in flight, {workers} bulk requests in flight"
+    );
 
     let (mut plain_rates, mut backend_rates) = (Vec::new(), Vec::new());
     let (mut plain_cpus, mut backend_cpus) = (Vec::new(), Vec::new());
     let mut kept = None;
+    let skip_plain = std::env::var("SKIP_PLAIN").is_ok_and(|value| value == "1");
     for round in 0..rounds {
         // 1. The server's limit: the same documents by a bare _bulk loop.
-        let prefix = format!("spurbench-{run}-plain-{round}");
-        let store = ElasticsearchStore::open(options(flavor, &url, &prefix, workers))
-            .await
-            .expect("open (puts the templates)");
-        let client = store.client().clone();
-        let data = spans(count, 100 + round as u64);
-        let naming = IndexNaming::new(&prefix, "-", false, false, false);
-        let cache = ServiceCache::new(Duration::from_secs(3600), 100_000);
-        let documents =
-            documents_for_spans(&data, &naming, &Default::default(), &cache).expect("documents");
-        let bodies: Vec<Vec<u8>> = documents
-            .chunks(1000)
-            .map(|chunk| {
-                let mut body = Vec::new();
-                for document in chunk {
-                    let action = serde_json::json!({"index": {"_index": document.index, "_id": document.id}});
-                    body.extend_from_slice(action.to_string().as_bytes());
-                    body.push(b'\n');
-                    body.extend_from_slice(&document.source);
-                    body.push(b'\n');
-                }
-                body
-            })
-            .collect();
-        let started = Instant::now();
-        let cpu = cpu_time();
-        stream::iter(bodies)
-            .for_each_concurrent(workers, |body| {
-                let client = client.clone();
-                async move {
-                    let (status, answer) = client
-                        .send(Method::Post, "/_bulk", &[("filter_path", "errors")], Some(body))
-                        .await
-                        .expect("_bulk");
-                    assert!(status.is_success() && !String::from_utf8_lossy(&answer).contains("true"), "{}", String::from_utf8_lossy(&answer));
-                }
-            })
-            .await;
-        let plain = started.elapsed();
-        let plain_cpu = cpu_time().saturating_sub(cpu);
-        plain_rates.push(count as f64 / plain.as_secs_f64());
-        plain_cpus.push(plain_cpu.as_secs_f64() * 1e6 / count as f64);
-        println!(
-            "round {round} plain _bulk loop: {} documents in {:.2} s = {:.0} spans/s, client CPU {:.1} us/span",
-            documents.len(),
-            plain.as_secs_f64(),
-            count as f64 / plain.as_secs_f64(),
-            plain_cpus[round]
-        );
-        delete_indices(&client, &prefix).await;
+        if skip_plain {
+            plain_rates.push(f64::NAN);
+            plain_cpus.push(f64::NAN);
+        }
+        if !skip_plain {
+            let prefix = format!("spurbench-{run}-plain-{round}");
+            let store = ElasticsearchStore::open(options(flavor, &url, &prefix, workers))
+                .await
+                .expect("open (puts the templates)");
+            let client = store.client().clone();
+            let data = spans(count, 100 + round as u64);
+            let naming = IndexNaming::new(&prefix, "-", false, false, false);
+            let cache = ServiceCache::new(Duration::from_secs(3600), 100_000);
+            let documents = documents_for_spans(&data, &naming, &Default::default(), &cache)
+                .expect("documents");
+            let bodies: Vec<Vec<u8>> = documents
+                .chunks(1000)
+                .map(|chunk| {
+                    let mut body = Vec::new();
+                    for document in chunk {
+                        let action = serde_json::json!({"index": {"_index": document.index, "_id": document.id}});
+                        body.extend_from_slice(action.to_string().as_bytes());
+                        body.push(b'\n');
+                        body.extend_from_slice(&document.source);
+                        body.push(b'\n');
+                    }
+                    body
+                })
+                .collect();
+            let started = Instant::now();
+            let cpu = cpu_time();
+            stream::iter(bodies)
+                .for_each_concurrent(workers, |body| {
+                    let client = client.clone();
+                    async move {
+                        let (status, answer) = client
+                            .send(
+                                Method::Post,
+                                "/_bulk",
+                                &[("filter_path", "errors")],
+                                Some(body),
+                            )
+                            .await
+                            .expect("_bulk");
+                        assert!(
+                            status.is_success()
+                                && !String::from_utf8_lossy(&answer).contains("true"),
+                            "{}",
+                            String::from_utf8_lossy(&answer)
+                        );
+                    }
+                })
+                .await;
+            let plain = started.elapsed();
+            let plain_cpu = cpu_time().saturating_sub(cpu);
+            plain_rates.push(count as f64 / plain.as_secs_f64());
+            plain_cpus.push(plain_cpu.as_secs_f64() * 1e6 / count as f64);
+            println!(
+                "round {round} plain _bulk loop: {} documents in {:.2} s = {:.0} spans/s, client CPU {:.1} us/span",
+                documents.len(),
+                plain.as_secs_f64(),
+                count as f64 / plain.as_secs_f64(),
+                plain_cpus[round]
+            );
+            delete_indices(&client, &prefix).await;
+        }
 
         // 2. The backend.
         let prefix = format!("spurbench-{run}-backend-{round}");
@@ -271,7 +295,12 @@ async fn main() {
     // 3. Reads over what the backend wrote.
     let _ = store
         .client()
-        .send(Method::Post, &format!("/{prefix}-jaeger-*/_refresh"), &[], None)
+        .send(
+            Method::Post,
+            &format!("/{prefix}-jaeger-*/_refresh"),
+            &[],
+            None,
+        )
         .await;
     let traces = (count as u64 / SPANS_PER_TRACE).max(1);
     let mut get = Vec::new();
@@ -304,7 +333,10 @@ async fn main() {
             ..query
         };
         let started = Instant::now();
-        store.find_traces(&by_tag).await.expect("find_traces by tag");
+        store
+            .find_traces(&by_tag)
+            .await
+            .expect("find_traces by tag");
         find_tag.push(started.elapsed());
     }
     println!(

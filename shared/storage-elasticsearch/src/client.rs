@@ -156,16 +156,24 @@ impl Client {
     pub async fn server_version(&self, configured: Flavor) -> Result<ServerVersion, StorageError> {
         let (status, bytes) = self.send(Method::Get, "/", &[], None).await?;
         let (number, distribution) = if status.is_success() {
-            let root: Value = serde_json::from_slice(&bytes)
-                .map_err(|e| error::from_decoding("GET /", e))?;
+            let root: Value =
+                serde_json::from_slice(&bytes).map_err(|e| error::from_decoding("GET /", e))?;
             let version = &root["version"];
             (
                 version["number"].as_str().unwrap_or_default().to_owned(),
-                version["distribution"].as_str().unwrap_or_default().to_owned(),
+                version["distribution"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
             )
         } else {
             let nodes = self
-                .json(Method::Get, "/_nodes/_local", &[("filter_path", "nodes.*.version,nodes.*.distribution")], None)
+                .json(
+                    Method::Get,
+                    "/_nodes/_local",
+                    &[("filter_path", "nodes.*.version,nodes.*.distribution")],
+                    None,
+                )
                 .await?;
             let node = nodes["nodes"]
                 .as_object()

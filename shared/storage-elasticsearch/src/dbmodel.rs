@@ -86,7 +86,11 @@ pub struct SpanDocument {
     pub duration: i64,
     #[serde(default, deserialize_with = "null_as_default")]
     pub tags: Vec<KeyValueDocument>,
-    #[serde(default, skip_serializing_if = "Map::is_empty", deserialize_with = "null_as_default")]
+    #[serde(
+        default,
+        skip_serializing_if = "Map::is_empty",
+        deserialize_with = "null_as_default"
+    )]
     pub tag: Map<String, Value>,
     #[serde(default, deserialize_with = "null_as_default")]
     pub logs: Vec<LogDocument>,
@@ -110,7 +114,11 @@ pub struct ProcessDocument {
     pub service_name: String,
     #[serde(default, deserialize_with = "null_as_default")]
     pub tags: Vec<KeyValueDocument>,
-    #[serde(default, skip_serializing_if = "Map::is_empty", deserialize_with = "null_as_default")]
+    #[serde(
+        default,
+        skip_serializing_if = "Map::is_empty",
+        deserialize_with = "null_as_default"
+    )]
     pub tag: Map<String, Value>,
 }
 
@@ -227,9 +235,13 @@ pub fn span_to_document(
     }
     let start_time = span.start_time.as_ref().map_or(0, micros_from_timestamp);
     let duration = span.duration.as_ref().map_or(0, micros_from_duration);
-    let warnings = span.warnings.iter().zip(1..).map(|(warning, n): (&String, u32)| {
-        KeyValue::string(format!("{WARNING_TAG_PREFIX}{n}"), warning.clone())
-    });
+    let warnings = span
+        .warnings
+        .iter()
+        .zip(1..)
+        .map(|(warning, n): (&String, u32)| {
+            KeyValue::string(format!("{WARNING_TAG_PREFIX}{n}"), warning.clone())
+        });
     let all_tags: Vec<KeyValue> = span.tags.iter().cloned().chain(warnings).collect();
     let (tags, tag) = split_tags(&all_tags, tags_as_fields);
     let (process_tags, process_tag) = split_tags(&process.tags, tags_as_fields);
@@ -312,7 +324,10 @@ fn native_value(tag: &KeyValue) -> Value {
 const EXACT_INTEGER_LIMIT: f64 = 9_007_199_254_740_992.0;
 
 fn float_value(value: f64) -> Value {
-    if value.fract() == 0.0 && value.abs() < EXACT_INTEGER_LIMIT && !(value == 0.0 && value.is_sign_negative()) {
+    if value.fract() == 0.0
+        && value.abs() < EXACT_INTEGER_LIMIT
+        && !(value == 0.0 && value.is_sign_negative())
+    {
         // Exact: |value| < 2^53 and whole.
         #[allow(clippy::cast_possible_truncation)]
         return Value::Number(Number::from(value as i64));
@@ -329,7 +344,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len())
@@ -591,7 +606,10 @@ mod tests {
         written.sort();
         assert_eq!(keys, written);
         expected.tags.clear();
-        assert_eq!(read.process.map(|p| p.tags), expected.process.map(|p| p.tags));
+        assert_eq!(
+            read.process.map(|p| p.tags),
+            expected.process.map(|p| p.tags)
+        );
     }
 
     #[test]

@@ -43,7 +43,10 @@ pub fn short_reason(body: &str) -> String {
     let parsed: Option<serde_json::Value> = serde_json::from_str(body).ok();
     let reason = parsed.as_ref().and_then(|value| {
         let error = value.get("error")?;
-        let kind = error.get("type").and_then(|kind| kind.as_str()).unwrap_or("");
+        let kind = error
+            .get("type")
+            .and_then(|kind| kind.as_str())
+            .unwrap_or("");
         let reason = error
             .get("reason")
             .and_then(|reason| reason.as_str())

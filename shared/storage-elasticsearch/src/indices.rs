@@ -129,7 +129,10 @@ impl IndexNaming {
         } else {
             ChronoDuration::days(1)
         };
-        let (min, max) = (to_datetime(min_micros), to_datetime(max_micros.max(min_micros)));
+        let (min, max) = (
+            to_datetime(min_micros),
+            to_datetime(max_micros.max(min_micros)),
+        );
         let last = self.dated(kind, min);
         let mut names = Vec::new();
         let mut at = max;
@@ -199,7 +202,11 @@ mod tests {
     #[test]
     fn a_window_reads_every_day_it_touches_newest_first() {
         let naming = IndexNaming::new("", "-", false, false, false);
-        let indices = naming.read_indices(IndexKind::Span, LATE_EVENING - 24 * HOUR, LATE_EVENING + HOUR);
+        let indices = naming.read_indices(
+            IndexKind::Span,
+            LATE_EVENING - 24 * HOUR,
+            LATE_EVENING + HOUR,
+        );
         assert_eq!(
             indices,
             vec![

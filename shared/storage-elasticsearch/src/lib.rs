@@ -155,7 +155,10 @@ impl ElasticsearchStore {
             templates::create_templates(&client, &options.naming, version, &options.templates)
                 .await?;
         }
-        let cache = Arc::new(writer::ServiceCache::new(options.service_cache_ttl, 100_000));
+        let cache = Arc::new(writer::ServiceCache::new(
+            options.service_cache_ttl,
+            100_000,
+        ));
         let bulk = writer::BulkProcessor::start(client.clone(), options.bulk.clone(), cache);
         Ok(ElasticsearchStore {
             naming: options.naming.clone(),
@@ -234,6 +237,10 @@ impl DependencyStore for ElasticsearchStore {
         end_time: i64,
         lookback: i64,
     ) -> Result<Vec<DependencyLink>, StorageError> {
-        reader::timed("get_dependencies", self.read_dependencies(end_time, lookback)).await
+        reader::timed(
+            "get_dependencies",
+            self.read_dependencies(end_time, lookback),
+        )
+        .await
     }
 }

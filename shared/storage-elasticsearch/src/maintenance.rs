@@ -76,7 +76,11 @@ fn index_date(name: &str, base: &str, separator: &str) -> Option<NaiveDate> {
     if parts.len() == 4 {
         parts.pop();
     }
-    if parts.len() != 3 || parts.iter().any(|part| part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit())) {
+    if parts.len() != 3
+        || parts
+            .iter()
+            .any(|part| part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()))
+    {
         return None;
     }
     NaiveDate::from_ymd_opt(
@@ -108,7 +112,11 @@ pub async fn clean(
         .json(
             Method::Get,
             &format!("/_cat/indices/{pattern}"),
-            &[("format", "json"), ("h", "index,creation.date"), ("expand_wildcards", "all")],
+            &[
+                ("format", "json"),
+                ("h", "index,creation.date"),
+                ("expand_wildcards", "all"),
+            ],
             None,
         )
         .await?;
@@ -208,8 +216,14 @@ mod tests {
     #[test]
     fn daily_index_dates_are_parsed_with_the_separator() {
         let date = NaiveDate::from_ymd_opt(2026, 12, 6);
-        assert_eq!(index_date("p-jaeger-span-2026-12-06", "p-jaeger-span-", "-"), date);
-        assert_eq!(index_date("jaeger-span-2026.12.06.23", "jaeger-span-", "."), date);
+        assert_eq!(
+            index_date("p-jaeger-span-2026-12-06", "p-jaeger-span-", "-"),
+            date
+        );
+        assert_eq!(
+            index_date("jaeger-span-2026.12.06.23", "jaeger-span-", "."),
+            date
+        );
         assert_eq!(index_date("jaeger-span-20261206", "jaeger-span-", ""), date);
         assert_eq!(index_date("jaeger-span-000001", "jaeger-span-", "-"), None);
         assert_eq!(index_date("jaeger-span-archive", "jaeger-span-", "-"), None);

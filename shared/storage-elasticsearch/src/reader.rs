@@ -52,10 +52,7 @@ impl ElasticsearchStore {
             .json(
                 Method::Post,
                 &path,
-                &[
-                    ("ignore_unavailable", "true"),
-                    ("allow_no_indices", "true"),
-                ],
+                &[("ignore_unavailable", "true"), ("allow_no_indices", "true")],
                 Some(body),
             )
             .await
@@ -103,7 +100,10 @@ impl ElasticsearchStore {
                 body["search_after"] = after;
             }
             let answer = self.search(&indices, &body).await?;
-            let hits = answer["hits"]["hits"].as_array().cloned().unwrap_or_default();
+            let hits = answer["hits"]["hits"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
             let full_page = hits.len() >= page_size;
             for hit in &hits {
                 let Some(span) = self.span_of_hit(hit) else {
@@ -150,14 +150,20 @@ impl ElasticsearchStore {
         }
     }
 
-    pub(crate) async fn read_trace(&self, query: GetTraceQuery) -> Result<Option<Trace>, StorageError> {
+    pub(crate) async fn read_trace(
+        &self,
+        query: GetTraceQuery,
+    ) -> Result<Option<Trace>, StorageError> {
         let now = Self::now_micros();
         let (min, max) = match (query.start_time_min, query.start_time_max) {
             (Some(min), Some(max)) => (
                 min.saturating_sub(TRACE_WINDOW_MARGIN),
                 max.saturating_add(TRACE_WINDOW_MARGIN),
             ),
-            (Some(min), None) => (min.saturating_sub(TRACE_WINDOW_MARGIN), now.saturating_add(TRACE_WINDOW_MARGIN)),
+            (Some(min), None) => (
+                min.saturating_sub(TRACE_WINDOW_MARGIN),
+                now.saturating_add(TRACE_WINDOW_MARGIN),
+            ),
             (None, Some(max)) => (
                 max.saturating_sub(self.max_span_age_micros()),
                 max.saturating_add(TRACE_WINDOW_MARGIN),
@@ -168,7 +174,9 @@ impl ElasticsearchStore {
             ),
         };
         let mut traces = self.fetch_traces(&[query.trace_id], min, max).await?;
-        Ok(traces.remove(&query.trace_id).filter(|trace| !trace.is_empty()))
+        Ok(traces
+            .remove(&query.trace_id)
+            .filter(|trace| !trace.is_empty()))
     }
 
     /// The bool query of a trace search: every condition on one span.
@@ -231,11 +239,9 @@ impl ElasticsearchStore {
         query: &TraceQuery,
     ) -> Result<Vec<TraceId>, StorageError> {
         query.validate()?;
-        let indices = self.naming.read_indices(
-            IndexKind::Span,
-            query.start_time_min,
-            query.start_time_max,
-        );
+        let indices =
+            self.naming
+                .read_indices(IndexKind::Span, query.start_time_min, query.start_time_max);
         let body = json!({
             "size": 0,
             "query": self.trace_query(query),
@@ -265,7 +271,10 @@ impl ElasticsearchStore {
         Ok(trace_ids)
     }
 
-    pub(crate) async fn search_traces(&self, query: &TraceQuery) -> Result<Vec<Trace>, StorageError> {
+    pub(crate) async fn search_traces(
+        &self,
+        query: &TraceQuery,
+    ) -> Result<Vec<Trace>, StorageError> {
         let trace_ids = self.search_trace_ids(query).await?;
         let mut traces = self
             .fetch_traces(
@@ -320,7 +329,10 @@ impl ElasticsearchStore {
         let size = self.options.max_doc_count.max(1);
         let kind_field = self.options.tags_as_fields.elevates(SPAN_KIND_KEY);
         let kinds_aggregation = if kind_field {
-            let field = format!("tag.{}", self.options.tags_as_fields.field_name(SPAN_KIND_KEY));
+            let field = format!(
+                "tag.{}",
+                self.options.tags_as_fields.field_name(SPAN_KIND_KEY)
+            );
             json!({"kinds": {"terms": {"field": field, "size": 16, "missing": ""}}})
         } else {
             json!({"kinds": {

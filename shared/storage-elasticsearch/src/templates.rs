@@ -220,7 +220,10 @@ mod tests {
         let legacy = template_body(&naming, IndexKind::Span, OPENSEARCH2, &options);
         assert_eq!(legacy["index_patterns"], "*p-jaeger-span-*");
         assert!(legacy.get("priority").is_none());
-        assert_eq!(template_name(&naming, IndexKind::Service), "p-jaeger-service");
+        assert_eq!(
+            template_name(&naming, IndexKind::Service),
+            "p-jaeger-service"
+        );
     }
 
     #[test]

@@ -125,10 +125,11 @@ impl Operation {
     }
 
     fn finish(self, result: Result<(), StorageError>, cache: &ServiceCache) {
-        if result.is_err() && self.kind == DocumentKind::Service {
-            if let Some(id) = &self.id {
-                cache.forget(id);
-            }
+        if result.is_err()
+            && self.kind == DocumentKind::Service
+            && let Some(id) = &self.id
+        {
+            cache.forget(id);
         }
         if result.is_ok() {
             metrics::counter_written(self.kind.label());
@@ -247,11 +248,9 @@ impl BulkProcessor {
         for operation in &mut operations {
             operation.waiter = Some(waiter.clone());
         }
-        let stopped = || StorageError::Unavailable("the Elasticsearch bulk processor stopped".into());
-        self.sender
-            .send(operations)
-            .await
-            .map_err(|_| stopped())?;
+        let stopped =
+            || StorageError::Unavailable("the Elasticsearch bulk processor stopped".into());
+        self.sender.send(operations).await.map_err(|_| stopped())?;
         outcome.await.map_err(|_| stopped())?
     }
 }
@@ -372,7 +371,9 @@ impl Dispatcher {
     async fn send_with_retries(&self, mut operations: Vec<Operation>) {
         let mut attempt = 0;
         loop {
-            let retry = self.send_once(operations, attempt >= self.options.max_retries).await;
+            let retry = self
+                .send_once(operations, attempt >= self.options.max_retries)
+                .await;
             if retry.is_empty() {
                 return;
             }
@@ -465,7 +466,9 @@ impl Dispatcher {
             }
             let status = u16::try_from(status).unwrap_or(0);
             let reason = result
-                .map(|result| error::short_reason(&serde_json::json!({"error": result["error"]}).to_string()))
+                .map(|result| {
+                    error::short_reason(&serde_json::json!({"error": result["error"]}).to_string())
+                })
                 .unwrap_or_default();
             let kind = operation.kind.label();
             if error::is_retryable_status(status) && !last_attempt {

@@ -139,7 +139,10 @@ async fn search_all(client: &Client, index: &str) -> Vec<Value> {
         )
         .await
         .unwrap_or_else(|e| panic!("search {index}: {e}"));
-    answer["hits"]["hits"].as_array().cloned().unwrap_or_default()
+    answer["hits"]["hits"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
 }
 
 async fn documents_match_jaegers(flavor: Flavor) {
@@ -148,7 +151,10 @@ async fn documents_match_jaegers(flavor: Flavor) {
         .await
         .expect("open");
     let start = now_micros() - HOUR;
-    store.write_spans(vec![fixture_span(start)]).await.expect("write");
+    store
+        .write_spans(vec![fixture_span(start)])
+        .await
+        .expect("write");
 
     let span_index = format!("{prefix}-jaeger-span-{}", day_of(start));
     let hits = search_all(store.client(), &span_index).await;
@@ -182,7 +188,10 @@ async fn tags_as_fields_match_jaegers(flavor: Flavor) {
     };
     let store = ElasticsearchStore::open(options).await.expect("open");
     let start = now_micros() - HOUR;
-    store.write_spans(vec![fixture_span(start)]).await.expect("write");
+    store
+        .write_spans(vec![fixture_span(start)])
+        .await
+        .expect("write");
     let mut expected = jaeger_document(start);
     // Jaeger moves included tags to `tag` (dots replaced) and keeps the others nested.
     expected["tags"] = json!([
@@ -203,7 +212,11 @@ async fn tags_as_fields_match_jaegers(flavor: Flavor) {
         ..Default::default()
     };
     let found = store.find_trace_ids(&query).await.expect("find");
-    assert_eq!(found, vec![TraceId::new(0, 1)], "found by a tag stored as a field");
+    assert_eq!(
+        found,
+        vec![TraceId::new(0, 1)],
+        "found by a tag stored as a field"
+    );
 }
 
 /// Jaeger's mappings, shared by its `-7.json` and `-8.json` files.
@@ -278,7 +291,11 @@ async fn templates_match_jaegers(flavor: Flavor) {
         .expect("open");
     let client = store.client();
     let composable = store.server_version().composable_templates();
-    assert_eq!(composable, flavor == Flavor::Elasticsearch, "Jaeger's choice of API");
+    assert_eq!(
+        composable,
+        flavor == Flavor::Elasticsearch,
+        "Jaeger's choice of API"
+    );
     for (kind, mappings) in [
         ("span", jaeger_span_mappings()),
         ("service", jaeger_service_mappings()),
@@ -291,7 +308,10 @@ async fn templates_match_jaegers(flavor: Flavor) {
                 .expect("the template");
             let template = answer["index_templates"][0]["index_template"].clone();
             assert_eq!(template["priority"], 0, "{name} priority");
-            (template["template"].clone(), template["index_patterns"].clone())
+            (
+                template["template"].clone(),
+                template["index_patterns"].clone(),
+            )
         } else {
             let answer = client
                 .json(Method::Get, &format!("/_template/{name}"), &[], None)
@@ -313,7 +333,10 @@ async fn templates_match_jaegers(flavor: Flavor) {
         );
         let settings = &template["settings"]["index"];
         assert_eq!(settings["number_of_shards"], "1", "{name}");
-        assert_eq!(settings["mapping"]["nested_fields"]["limit"], "50", "{name}");
+        assert_eq!(
+            settings["mapping"]["nested_fields"]["limit"], "50",
+            "{name}"
+        );
         assert_eq!(settings["requests"]["cache"]["enable"], "true", "{name}");
     }
 }
@@ -370,12 +393,20 @@ async fn reads_what_jaeger_wrote(flavor: Flavor) {
         .await
         .expect("get_trace")
         .expect("Jaeger's trace is found");
-    assert_eq!(trace.len(), 2, "the span indexed twice is read once: {trace:?}");
+    assert_eq!(
+        trace.len(),
+        2,
+        "the span indexed twice is read once: {trace:?}"
+    );
     let fixture = trace
         .iter()
         .find(|span| span.span_id == SpanId(2).to_bytes())
         .expect("the fixture span");
-    assert_eq!(fixture, &fixture_span(start), "read back as Jaeger's fixture says");
+    assert_eq!(
+        fixture,
+        &fixture_span(start),
+        "read back as Jaeger's fixture says"
+    );
     let old_span = trace
         .iter()
         .find(|span| span.span_id == SpanId(5).to_bytes())
@@ -390,7 +421,11 @@ async fn reads_what_jaeger_wrote(flavor: Flavor) {
     );
     assert_eq!(
         old_span.references,
-        vec![SpanRef::new(TraceId::new(0, 1), SpanId(2), SpanRefType::ChildOf)],
+        vec![SpanRef::new(
+            TraceId::new(0, 1),
+            SpanId(2),
+            SpanRefType::ChildOf
+        )],
         "parentSpanID becomes a reference"
     );
 
@@ -415,7 +450,10 @@ async fn reads_what_jaeger_wrote(flavor: Flavor) {
         assert_eq!(found.len(), 1, "found by {tags:?}");
         assert_eq!(found[0].len(), 2, "whole and once: {tags:?}");
     }
-    assert_eq!(store.get_services().await.expect("services"), vec!["service-x"]);
+    assert_eq!(
+        store.get_services().await.expect("services"),
+        vec!["service-x"]
+    );
     let operations = store
         .get_operations(&OperationQuery {
             service_name: "service-x".into(),

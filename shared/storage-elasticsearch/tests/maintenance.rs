@@ -71,7 +71,10 @@ async fn rollover_mode_end_to_end(flavor: Flavor) {
     options.create_index_templates = false;
     let store = ElasticsearchStore::open(options).await.expect("open");
     let now = now_micros();
-    store.write_spans(vec![span(1, 1, now - 1_000)]).await.expect("write");
+    store
+        .write_spans(vec![span(1, 1, now - 1_000)])
+        .await
+        .expect("write");
     let rolled = maintenance::rollover(&client, &store_naming(&prefix), &json!({"max_docs": 1}))
         .await
         .expect("rollover");
@@ -79,13 +82,20 @@ async fn rollover_mode_end_to_end(flavor: Flavor) {
         rolled.contains(&format!("{prefix}-jaeger-span-000002")),
         "{rolled:?}"
     );
-    store.write_spans(vec![span(1, 2, now)]).await.expect("write after the rollover");
+    store
+        .write_spans(vec![span(1, 2, now)])
+        .await
+        .expect("write after the rollover");
     let trace = store
         .get_trace(GetTraceQuery::new(TraceId::new(0, 1)))
         .await
         .expect("get_trace")
         .expect("the trace");
-    assert_eq!(trace.len(), 2, "both spans, across the rollover, through the read alias");
+    assert_eq!(
+        trace.len(),
+        2,
+        "both spans, across the rollover, through the read alias"
+    );
     assert_eq!(store.get_services().await.expect("services"), vec!["svc"]);
 
     // Created just now: kept with 1 day, deleted with 0 days, except the write indices.
@@ -115,8 +125,9 @@ async fn clean_deletes_old_daily_indices(flavor: Flavor) {
     let prefix = common::unique_prefix("clean");
     let options = common::test_options(flavor, &prefix);
     let client = Client::new(&options).expect("a client");
-    let body = serde_json::to_vec(&json!({"settings": {"number_of_shards": 1, "number_of_replicas": 0}}))
-        .expect("json");
+    let body =
+        serde_json::to_vec(&json!({"settings": {"number_of_shards": 1, "number_of_replicas": 0}}))
+            .expect("json");
     let names = [
         "jaeger-span-2026-11-30",
         "jaeger-service-2026-12-01",
@@ -127,12 +138,20 @@ async fn clean_deletes_old_daily_indices(flavor: Flavor) {
     ];
     for name in names {
         let (status, answer) = client
-            .send(Method::Put, &format!("/{prefix}-{name}"), &[], Some(body.clone()))
+            .send(
+                Method::Put,
+                &format!("/{prefix}-{name}"),
+                &[],
+                Some(body.clone()),
+            )
             .await
             .expect("create an index");
         assert!(status.is_success(), "{}", String::from_utf8_lossy(&answer));
     }
-    let now = Utc.with_ymd_and_hms(2026, 12, 6, 12, 0, 0).single().expect("a date");
+    let now = Utc
+        .with_ymd_and_hms(2026, 12, 6, 12, 0, 0)
+        .single()
+        .expect("a date");
     // Tomorrow 00:00 minus 2 days = 2026-12-05: older indices go.
     let deleted = maintenance::clean(&client, &options.naming, 2, now)
         .await

@@ -297,7 +297,10 @@ impl EnvReader<'_> {
 
     fn elasticsearch(&mut self) -> ElasticsearchConfig {
         let d = ElasticsearchConfig::default();
-        let number = |text: &str| text.parse::<u32>().map_err(|_| format!("{text:?} is not a whole number (0 or more)"));
+        let number = |text: &str| {
+            text.parse::<u32>()
+                .map_err(|_| format!("{text:?} is not a whole number (0 or more)"))
+        };
         let timeout = self.parsed(keys::ES_TIMEOUT, duration::parse);
         let max_span_age = self.parsed(keys::ES_MAX_SPAN_AGE, duration::parse);
         let max_doc_count = self.parsed(keys::ES_MAX_DOC_COUNT, |text| count(text, "documents"));

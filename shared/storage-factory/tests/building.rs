@@ -108,7 +108,11 @@ async fn build_search_backend_end_to_end(kind: &str, url: &str) {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap();
-    let prefix = format!("spurtest-factory-{kind}-{}-{}", std::process::id(), now.as_nanos() % 1_000_000_007);
+    let prefix = format!(
+        "spurtest-factory-{kind}-{}-{}",
+        std::process::id(),
+        now.as_nanos() % 1_000_000_007
+    );
     let vars = env(&[
         ("SPAN_STORAGE_TYPE", kind),
         ("ES_SERVER_URLS", url),

@@ -35,7 +35,11 @@ pub fn unique_prefix(tag: &str) -> String {
         .take(24)
         .collect::<String>()
         .to_lowercase();
-    format!("{TEST_PREFIX}-{tag}-{}-{:x}", std::process::id(), nanos % (1 << 40))
+    format!(
+        "{TEST_PREFIX}-{tag}-{}-{:x}",
+        std::process::id(),
+        nanos % (1 << 40)
+    )
 }
 
 /// Options for tests: one shard, no replica, writes visible at once, short flush interval.
@@ -79,7 +83,8 @@ pub async fn remove_stale_test_indices(client: &Client) {
     let mut stale = Vec::new();
     let mut prefixes = Vec::new();
     for entry in indices.as_array().into_iter().flatten() {
-        let (Some(name), Some(created)) = (entry["index"].as_str(), entry["creation.date"].as_str())
+        let (Some(name), Some(created)) =
+            (entry["index"].as_str(), entry["creation.date"].as_str())
         else {
             continue;
         };
@@ -102,7 +107,12 @@ pub async fn remove_stale_test_indices(client: &Client) {
     for prefix in prefixes {
         for api in ["_index_template", "_template"] {
             let _ = client
-                .send(Method::Delete, &format!("/{api}/{prefix}-jaeger-*"), &[], None)
+                .send(
+                    Method::Delete,
+                    &format!("/{api}/{prefix}-jaeger-*"),
+                    &[],
+                    None,
+                )
                 .await;
         }
     }
