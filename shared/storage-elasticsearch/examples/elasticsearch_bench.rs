@@ -141,10 +141,30 @@ fn median(mut samples: Vec<Duration>) -> Duration {
     samples.get(samples.len() / 2).copied().unwrap_or_default()
 }
 
+/// Deletes the run's indices by name (Elasticsearch 8 refuses wildcard deletes by default).
 async fn delete_indices(client: &Client, prefix: &str) {
-    let _ = client
-        .send(Method::Delete, &format!("/{prefix}-jaeger-*"), &[], None)
-        .await;
+    let Ok(listed) = client
+        .json(
+            Method::Get,
+            &format!("/_cat/indices/{prefix}-jaeger-*"),
+            &[("format", "json"), ("h", "index")],
+            None,
+        )
+        .await
+    else {
+        return;
+    };
+    let names: Vec<&str> = listed
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry["index"].as_str())
+        .collect();
+    if !names.is_empty() {
+        let _ = client
+            .send(Method::Delete, &format!("/{}", names.join(",")), &[], None)
+            .await;
+    }
 }
 
 #[tokio::main]

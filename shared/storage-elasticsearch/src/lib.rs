@@ -65,7 +65,7 @@ pub enum Authentication {
 /// TLS to the nodes (`es.tls.*`): URLs with `https://`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TlsOptions {
-    /// CA certificates to trust (PEM); the system's when `None`.
+    /// CA certificates to trust (PEM), added to the bundled Mozilla roots (rustls' webpki-roots).
     pub ca: Option<PathBuf>,
     /// Accept any server certificate (`es.tls.skip-host-verify`).
     pub skip_host_verify: bool,

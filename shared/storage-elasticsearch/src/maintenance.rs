@@ -97,8 +97,9 @@ fn is_rollover_index(name: &str, base: &str) -> bool {
 }
 
 /// Deletes the span, service and dependencies indices older than `days` days: daily indices
-/// dated before (tomorrow 00:00 UTC − `days`), or in rollover mode indices created before it;
-/// never an index behind a write alias. Returns the deleted names.
+/// dated before (tomorrow 00:00 UTC − `days`) and rollover indices (`…-000001`) created before
+/// it, in either mode (the Helm CronJob need not say which); never a current write index.
+/// Returns the deleted names.
 pub async fn clean(
     client: &Client,
     naming: &IndexNaming,
@@ -147,14 +148,16 @@ pub async fn clean(
         if protected.contains(&name) {
             continue;
         }
+        // Both layouts, whatever the mode: dated indices by their date, rollover indices by
+        // their creation date (names of the two never overlap).
+        let created = entry["creation.date"]
+            .as_str()
+            .and_then(|millis| millis.parse::<i64>().ok())
+            .unwrap_or(i64::MAX);
         for kind in KINDS {
             let base = naming.base(kind);
-            let old = if naming.use_aliases {
-                let created = entry["creation.date"]
-                    .as_str()
-                    .and_then(|millis| millis.parse::<i64>().ok())
-                    .unwrap_or(i64::MAX);
-                is_rollover_index(name, &base) && created < cutoff_millis
+            let old = if is_rollover_index(name, &base) {
+                created < cutoff_millis
             } else {
                 index_date(name, &base, naming.date_separator()).is_some_and(|date| date < cutoff)
             };
