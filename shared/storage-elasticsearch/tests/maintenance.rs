@@ -169,7 +169,11 @@ async fn clean_deletes_old_daily_indices(flavor: Flavor) {
     .collect();
     assert_eq!(deleted, expected);
     let left = indices(&client, &prefix).await;
-    assert_eq!(left.len(), 4, "newer, archive and new rollover indices stay: {left:?}");
+    assert_eq!(
+        left.len(),
+        4,
+        "newer, archive and new rollover indices stay: {left:?}"
+    );
 }
 
 fn runtime() -> tokio::runtime::Runtime {
