@@ -38,11 +38,25 @@ enum Command {
     Rollover(RolloverArgs),
 }
 
+/// The settings the Helm chart passes are declared here (so `--help` lists them); every other
+/// `ES_*` setting of the services is read from the environment too (see the README).
 #[derive(Args)]
 struct Common {
-    /// Index prefix (overrides ES_INDEX_PREFIX).
-    #[arg(long)]
+    /// `elasticsearch` or `opensearch` (default elasticsearch).
+    #[arg(long, env = "SPAN_STORAGE_TYPE")]
+    span_storage_type: Option<String>,
+    /// Comma-separated node URLs (default http://127.0.0.1:9200).
+    #[arg(long, env = "ES_SERVER_URLS")]
+    server_urls: Option<String>,
+    /// Index prefix: indices are `<prefix>-jaeger-…`.
+    #[arg(long, env = "ES_INDEX_PREFIX")]
     index_prefix: Option<String>,
+    /// Basic authentication user name.
+    #[arg(long, env = "ES_USERNAME")]
+    username: Option<String>,
+    /// Basic authentication password.
+    #[arg(long, env = "ES_PASSWORD", hide_env_values = true)]
+    password: Option<String>,
     /// Rollover mode: indices behind -read/-write aliases (overrides ES_USE_ALIASES).
     #[arg(long)]
     rollover: bool,
@@ -74,8 +88,16 @@ struct RolloverArgs {
 /// The backend's options from the environment, as the services read it.
 fn options(common: &Common, url: Option<&str>) -> anyhow::Result<ElasticsearchOptions> {
     let mut env: HashMap<String, String> = std::env::vars().collect();
-    if let Some(prefix) = &common.index_prefix {
-        env.insert("ES_INDEX_PREFIX".into(), prefix.clone());
+    for (key, value) in [
+        ("SPAN_STORAGE_TYPE", &common.span_storage_type),
+        ("ES_SERVER_URLS", &common.server_urls),
+        ("ES_INDEX_PREFIX", &common.index_prefix),
+        ("ES_USERNAME", &common.username),
+        ("ES_PASSWORD", &common.password),
+    ] {
+        if let Some(value) = value {
+            env.insert(key.to_owned(), value.clone());
+        }
     }
     if common.rollover {
         env.insert("ES_USE_ALIASES".into(), "true".into());
