@@ -1,6 +1,7 @@
 //! Dependency links in Jaeger's `jaeger-dependencies-YYYY-MM-DD` indices: one document per
-//! write, `{timestamp (RFC 3339), dependencies: [{parent, child, callCount}]}`, read back with a
-//! range on `timestamp` over the days of the window, summed per (parent, child).
+//! write (its id the write's millisecond), `{timestamp (RFC 3339), dependencies: [{parent,
+//! child, callCount}]}`, read back with a range on `timestamp` over the days of the window,
+//! summed per (parent, child).
 
 use std::collections::BTreeMap;
 
@@ -35,8 +36,11 @@ impl ElasticsearchStore {
         let source = serde_json::to_vec(&document)
             .map_err(|e| error::from_decoding("a dependencies document", e))?;
         let index = self.naming.write_index(IndexKind::Dependencies, timestamp);
-        // Jaeger lets the server pick the id: each write is its own document.
-        let operation = Operation::new(index, None, source, DocumentKind::Dependencies);
+        // One document per millisecond (the contract's precision): a bulk request retried after
+        // a lost answer overwrites instead of counting the links twice; Jaeger lets the server
+        // pick random ids, which reads sum the same way.
+        let id = format!("{}", timestamp.div_euclid(1000));
+        let operation = Operation::new(index, Some(id), source, DocumentKind::Dependencies);
         self.bulk.write(vec![operation]).await
     }
 
