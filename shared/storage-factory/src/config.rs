@@ -224,9 +224,67 @@ pub struct ElasticsearchConfig {
     pub server_urls: Vec<String>,
     /// Prepended with a `-` to every index name (`ES_INDEX_PREFIX`, default none).
     pub index_prefix: String,
-    /// Basic authentication (`ES_USERNAME`, `ES_PASSWORD`), both or neither.
+    /// Basic authentication (`ES_USERNAME`, `ES_PASSWORD`), both or neither; the password may
+    /// come from a file instead (`ES_PASSWORD_FILE`).
     pub username: Option<String>,
     pub password: Option<String>,
+    pub password_file: Option<PathBuf>,
+    /// A bearer token read from this file (`ES_TOKEN_FILE`).
+    pub token_file: Option<PathBuf>,
+    /// An encoded API key read from this file (`ES_API_KEY_FILE`).
+    pub api_key_file: Option<PathBuf>,
+    /// How long one request may take (`ES_TIMEOUT`; Jaeger's default 0s, no limit, is read as
+    /// an hour; Spur's default 30s).
+    #[serde(with = "spur_config::duration::text")]
+    pub timeout: Duration,
+    /// How far back trace and catalog reads look (`ES_MAX_SPAN_AGE`, default 72h).
+    #[serde(with = "spur_config::duration::text")]
+    pub max_span_age: Duration,
+    /// Documents per search page, buckets per aggregation (`ES_MAX_DOC_COUNT`, default 10000).
+    pub max_doc_count: usize,
+    /// Template settings (`ES_NUM_SHARDS` 5, `ES_NUM_REPLICAS` 1, and Jaeger's misspelt
+    /// `ES_PRIOIRITY_{SPAN,SERVICE,DEPENDENCIES}_TEMPLATE`, 0, for Elasticsearch 8+).
+    pub num_shards: u32,
+    pub num_replicas: u32,
+    pub priority_span_template: u32,
+    pub priority_service_template: u32,
+    pub priority_dependencies_template: u32,
+    /// Bulk bounds (`ES_BULK_SIZE` 5000000 bytes, `ES_BULK_ACTIONS` 1000, `ES_BULK_WORKERS` 1,
+    /// `ES_BULK_FLUSH_INTERVAL`: Spur's default 0s sends a write as soon as a worker is free, since
+    /// a write waits for its documents; Jaeger's 200ms would add that to every write).
+    pub bulk_size: usize,
+    pub bulk_actions: usize,
+    pub bulk_workers: usize,
+    #[serde(with = "spur_config::duration::text")]
+    pub bulk_flush_interval: Duration,
+    /// Between the parts of an index date (`ES_INDEX_DATE_SEPARATOR`, default `-`).
+    pub index_date_separator: String,
+    /// `day` or `hour` (`ES_INDEX_ROLLOVER_FREQUENCY_SPANS`, `..._SERVICES`, default `day`).
+    pub index_rollover_frequency_spans: String,
+    pub index_rollover_frequency_services: String,
+    /// A service/operation pair is not written again for this long (`ES_SERVICE_CACHE_TTL`,
+    /// default 12h).
+    #[serde(with = "spur_config::duration::text")]
+    pub service_cache_ttl: Duration,
+    /// Tags as object fields (`ES_TAGS_AS_FIELDS_ALL`, `ES_TAGS_AS_FIELDS_INCLUDE`
+    /// comma-separated, `ES_TAGS_AS_FIELDS_DOT_REPLACEMENT` default `@`).
+    pub tags_as_fields_all: bool,
+    pub tags_as_fields_include: Vec<String>,
+    pub tags_as_fields_dot_replacement: String,
+    /// Read and write through the `-read` / `-write` aliases (`ES_USE_ALIASES`, rollover
+    /// mode; the indices come from `spur-es-index init`), with ILM settings in the templates
+    /// (`ES_USE_ILM`, `ES_ILM_POLICY_NAME` default `jaeger-ilm-policy`).
+    pub use_aliases: bool,
+    pub use_ilm: bool,
+    pub ilm_policy_name: String,
+    /// Put the index templates at start-up (`ES_CREATE_INDEX_TEMPLATES`, default true).
+    pub create_index_templates: bool,
+    /// The server's major version, 0 to ask it (`ES_VERSION`).
+    pub version: u32,
+    /// TLS (`ES_TLS_ENABLED`, `ES_TLS_CA`, `ES_TLS_SKIP_HOST_VERIFY`).
+    pub tls_enabled: bool,
+    pub tls_ca: Option<PathBuf>,
+    pub tls_skip_host_verify: bool,
 }
 
 impl Default for ElasticsearchConfig {
@@ -236,6 +294,36 @@ impl Default for ElasticsearchConfig {
             index_prefix: String::new(),
             username: None,
             password: None,
+            password_file: None,
+            token_file: None,
+            api_key_file: None,
+            timeout: Duration::from_secs(30),
+            max_span_age: Duration::from_secs(72 * 3_600),
+            max_doc_count: 10_000,
+            num_shards: 5,
+            num_replicas: 1,
+            priority_span_template: 0,
+            priority_service_template: 0,
+            priority_dependencies_template: 0,
+            bulk_size: 5_000_000,
+            bulk_actions: 1_000,
+            bulk_workers: 1,
+            bulk_flush_interval: Duration::ZERO,
+            index_date_separator: "-".to_owned(),
+            index_rollover_frequency_spans: "day".to_owned(),
+            index_rollover_frequency_services: "day".to_owned(),
+            service_cache_ttl: Duration::from_secs(12 * 3_600),
+            tags_as_fields_all: false,
+            tags_as_fields_include: Vec::new(),
+            tags_as_fields_dot_replacement: "@".to_owned(),
+            use_aliases: false,
+            use_ilm: false,
+            ilm_policy_name: "jaeger-ilm-policy".to_owned(),
+            create_index_templates: true,
+            version: 0,
+            tls_enabled: false,
+            tls_ca: None,
+            tls_skip_host_verify: false,
         }
     }
 }

@@ -48,6 +48,36 @@ pub mod keys {
     pub const ES_INDEX_PREFIX: &str = "ES_INDEX_PREFIX";
     pub const ES_USERNAME: &str = "ES_USERNAME";
     pub const ES_PASSWORD: &str = "ES_PASSWORD";
+    pub const ES_PASSWORD_FILE: &str = "ES_PASSWORD_FILE";
+    pub const ES_TOKEN_FILE: &str = "ES_TOKEN_FILE";
+    pub const ES_API_KEY_FILE: &str = "ES_API_KEY_FILE";
+    pub const ES_TIMEOUT: &str = "ES_TIMEOUT";
+    pub const ES_MAX_SPAN_AGE: &str = "ES_MAX_SPAN_AGE";
+    pub const ES_MAX_DOC_COUNT: &str = "ES_MAX_DOC_COUNT";
+    pub const ES_NUM_SHARDS: &str = "ES_NUM_SHARDS";
+    pub const ES_NUM_REPLICAS: &str = "ES_NUM_REPLICAS";
+    pub const ES_PRIOIRITY_SPAN_TEMPLATE: &str = "ES_PRIOIRITY_SPAN_TEMPLATE";
+    pub const ES_PRIOIRITY_SERVICE_TEMPLATE: &str = "ES_PRIOIRITY_SERVICE_TEMPLATE";
+    pub const ES_PRIOIRITY_DEPENDENCIES_TEMPLATE: &str = "ES_PRIOIRITY_DEPENDENCIES_TEMPLATE";
+    pub const ES_BULK_SIZE: &str = "ES_BULK_SIZE";
+    pub const ES_BULK_ACTIONS: &str = "ES_BULK_ACTIONS";
+    pub const ES_BULK_WORKERS: &str = "ES_BULK_WORKERS";
+    pub const ES_BULK_FLUSH_INTERVAL: &str = "ES_BULK_FLUSH_INTERVAL";
+    pub const ES_INDEX_DATE_SEPARATOR: &str = "ES_INDEX_DATE_SEPARATOR";
+    pub const ES_INDEX_ROLLOVER_FREQUENCY_SPANS: &str = "ES_INDEX_ROLLOVER_FREQUENCY_SPANS";
+    pub const ES_INDEX_ROLLOVER_FREQUENCY_SERVICES: &str = "ES_INDEX_ROLLOVER_FREQUENCY_SERVICES";
+    pub const ES_SERVICE_CACHE_TTL: &str = "ES_SERVICE_CACHE_TTL";
+    pub const ES_TAGS_AS_FIELDS_ALL: &str = "ES_TAGS_AS_FIELDS_ALL";
+    pub const ES_TAGS_AS_FIELDS_INCLUDE: &str = "ES_TAGS_AS_FIELDS_INCLUDE";
+    pub const ES_TAGS_AS_FIELDS_DOT_REPLACEMENT: &str = "ES_TAGS_AS_FIELDS_DOT_REPLACEMENT";
+    pub const ES_USE_ALIASES: &str = "ES_USE_ALIASES";
+    pub const ES_USE_ILM: &str = "ES_USE_ILM";
+    pub const ES_ILM_POLICY_NAME: &str = "ES_ILM_POLICY_NAME";
+    pub const ES_CREATE_INDEX_TEMPLATES: &str = "ES_CREATE_INDEX_TEMPLATES";
+    pub const ES_VERSION: &str = "ES_VERSION";
+    pub const ES_TLS_ENABLED: &str = "ES_TLS_ENABLED";
+    pub const ES_TLS_CA: &str = "ES_TLS_CA";
+    pub const ES_TLS_SKIP_HOST_VERIFY: &str = "ES_TLS_SKIP_HOST_VERIFY";
     pub const KAFKA_PRODUCER_BROKERS: &str = "KAFKA_PRODUCER_BROKERS";
     pub const KAFKA_PRODUCER_TOPIC: &str = "KAFKA_PRODUCER_TOPIC";
     pub const KAFKA_PRODUCER_ENCODING: &str = "KAFKA_PRODUCER_ENCODING";
@@ -266,16 +296,81 @@ impl EnvReader<'_> {
     }
 
     fn elasticsearch(&mut self) -> ElasticsearchConfig {
-        let defaults = ElasticsearchConfig::default();
+        let d = ElasticsearchConfig::default();
+        let number = |text: &str| {
+            text.parse::<u32>()
+                .map_err(|_| format!("{text:?} is not a whole number (0 or more)"))
+        };
+        let timeout = self.parsed(keys::ES_TIMEOUT, duration::parse);
+        let max_span_age = self.parsed(keys::ES_MAX_SPAN_AGE, duration::parse);
+        let max_doc_count = self.parsed(keys::ES_MAX_DOC_COUNT, |text| count(text, "documents"));
+        let num_shards = self.parsed(keys::ES_NUM_SHARDS, number);
+        let num_replicas = self.parsed(keys::ES_NUM_REPLICAS, number);
+        let priority_span = self.parsed(keys::ES_PRIOIRITY_SPAN_TEMPLATE, number);
+        let priority_service = self.parsed(keys::ES_PRIOIRITY_SERVICE_TEMPLATE, number);
+        let priority_dependencies = self.parsed(keys::ES_PRIOIRITY_DEPENDENCIES_TEMPLATE, number);
+        let bulk_size = self.parsed(keys::ES_BULK_SIZE, |text| count(text, "bytes"));
+        let bulk_actions = self.parsed(keys::ES_BULK_ACTIONS, |text| count(text, "documents"));
+        let bulk_workers = self.parsed(keys::ES_BULK_WORKERS, |text| count(text, "workers"));
+        let bulk_flush_interval = self.parsed(keys::ES_BULK_FLUSH_INTERVAL, duration::parse);
+        let service_cache_ttl = self.parsed(keys::ES_SERVICE_CACHE_TTL, duration::parse);
+        let tags_as_fields_all = self.parsed(keys::ES_TAGS_AS_FIELDS_ALL, parse_bool);
+        let use_aliases = self.parsed(keys::ES_USE_ALIASES, parse_bool);
+        let use_ilm = self.parsed(keys::ES_USE_ILM, parse_bool);
+        let create_index_templates = self.parsed(keys::ES_CREATE_INDEX_TEMPLATES, parse_bool);
+        let version = self.parsed(keys::ES_VERSION, number);
+        let tls_enabled = self.parsed(keys::ES_TLS_ENABLED, parse_bool);
+        let tls_skip_host_verify = self.parsed(keys::ES_TLS_SKIP_HOST_VERIFY, parse_bool);
         ElasticsearchConfig {
-            server_urls: self
-                .list(keys::ES_SERVER_URLS)
-                .unwrap_or(defaults.server_urls),
-            index_prefix: self
-                .string(keys::ES_INDEX_PREFIX)
-                .unwrap_or(defaults.index_prefix),
+            server_urls: self.list(keys::ES_SERVER_URLS).unwrap_or(d.server_urls),
+            index_prefix: self.string(keys::ES_INDEX_PREFIX).unwrap_or(d.index_prefix),
             username: self.string(keys::ES_USERNAME),
             password: self.string(keys::ES_PASSWORD),
+            password_file: self.value(keys::ES_PASSWORD_FILE).map(PathBuf::from),
+            token_file: self.value(keys::ES_TOKEN_FILE).map(PathBuf::from),
+            api_key_file: self.value(keys::ES_API_KEY_FILE).map(PathBuf::from),
+            timeout: timeout.unwrap_or(d.timeout),
+            max_span_age: max_span_age.unwrap_or(d.max_span_age),
+            max_doc_count: max_doc_count.unwrap_or(d.max_doc_count),
+            num_shards: num_shards.unwrap_or(d.num_shards),
+            num_replicas: num_replicas.unwrap_or(d.num_replicas),
+            priority_span_template: priority_span.unwrap_or(d.priority_span_template),
+            priority_service_template: priority_service.unwrap_or(d.priority_service_template),
+            priority_dependencies_template: priority_dependencies
+                .unwrap_or(d.priority_dependencies_template),
+            bulk_size: bulk_size.unwrap_or(d.bulk_size),
+            bulk_actions: bulk_actions.unwrap_or(d.bulk_actions),
+            bulk_workers: bulk_workers.unwrap_or(d.bulk_workers),
+            bulk_flush_interval: bulk_flush_interval.unwrap_or(d.bulk_flush_interval),
+            index_date_separator: self
+                .env
+                .get(keys::ES_INDEX_DATE_SEPARATOR)
+                .cloned()
+                .unwrap_or(d.index_date_separator),
+            index_rollover_frequency_spans: self
+                .string(keys::ES_INDEX_ROLLOVER_FREQUENCY_SPANS)
+                .unwrap_or(d.index_rollover_frequency_spans),
+            index_rollover_frequency_services: self
+                .string(keys::ES_INDEX_ROLLOVER_FREQUENCY_SERVICES)
+                .unwrap_or(d.index_rollover_frequency_services),
+            service_cache_ttl: service_cache_ttl.unwrap_or(d.service_cache_ttl),
+            tags_as_fields_all: tags_as_fields_all.unwrap_or(d.tags_as_fields_all),
+            tags_as_fields_include: self
+                .list(keys::ES_TAGS_AS_FIELDS_INCLUDE)
+                .unwrap_or(d.tags_as_fields_include),
+            tags_as_fields_dot_replacement: self
+                .string(keys::ES_TAGS_AS_FIELDS_DOT_REPLACEMENT)
+                .unwrap_or(d.tags_as_fields_dot_replacement),
+            use_aliases: use_aliases.unwrap_or(d.use_aliases),
+            use_ilm: use_ilm.unwrap_or(d.use_ilm),
+            ilm_policy_name: self
+                .string(keys::ES_ILM_POLICY_NAME)
+                .unwrap_or(d.ilm_policy_name),
+            create_index_templates: create_index_templates.unwrap_or(d.create_index_templates),
+            version: version.unwrap_or(d.version),
+            tls_enabled: tls_enabled.unwrap_or(d.tls_enabled),
+            tls_ca: self.value(keys::ES_TLS_CA).map(PathBuf::from),
+            tls_skip_host_verify: tls_skip_host_verify.unwrap_or(d.tls_skip_host_verify),
         }
     }
 

@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use spur_kafka::KafkaSpanWriter;
 use spur_storage_cassandra::{CassandraOptions, CassandraStore, IndexOptions, TlsOptions};
+use spur_storage_elasticsearch::{ElasticsearchOptions, ElasticsearchStore, Flavor};
 use spur_storage_embedded::{EmbeddedOptions, EmbeddedStore};
 
 use spur_storage::memory::MemoryStore;
@@ -66,8 +67,8 @@ impl Storage {
 
 /// Validates the configuration and opens its backend.
 ///
-/// An invalid configuration is `InvalidArgument` (listing every problem); a backend this build
-/// cannot open yet is `Unavailable`.
+/// An invalid configuration is `InvalidArgument` (listing every problem); a backend that
+/// cannot be reached is `Unavailable`.
 pub async fn build(config: &StorageConfig) -> Result<Storage, StorageError> {
     config
         .validate()
@@ -115,13 +116,103 @@ pub async fn build(config: &StorageConfig) -> Result<Storage, StorageError> {
                 dependencies: Some(store),
             })
         }
-        StorageConfig::Elasticsearch(_) | StorageConfig::Opensearch(_) => {
-            Err(StorageError::Unavailable(format!(
-                "{} storage is not available in this build yet",
-                config.kind()
-            )))
+        StorageConfig::Elasticsearch(elasticsearch) | StorageConfig::Opensearch(elasticsearch) => {
+            let flavor = if matches!(config, StorageConfig::Opensearch(_)) {
+                Flavor::OpenSearch
+            } else {
+                Flavor::Elasticsearch
+            };
+            let options = elasticsearch_options(elasticsearch, flavor)?;
+            let store = Arc::new(ElasticsearchStore::open(options).await?);
+            Ok(Storage {
+                writer: store.clone(),
+                reader: Some(store.clone()),
+                dependencies: Some(store),
+            })
         }
     }
+}
+
+/// The Elasticsearch/OpenSearch backend's options from a validated configuration; reads the
+/// password, token and API key files.
+pub fn elasticsearch_options(
+    config: &ElasticsearchConfig,
+    flavor: Flavor,
+) -> Result<ElasticsearchOptions, StorageError> {
+    use spur_storage_elasticsearch::{
+        Authentication as EsAuthentication, BulkOptions, IndexNaming, TagsAsFields,
+        TemplateOptions, TlsOptions as EsTlsOptions,
+    };
+    let read_secret = |path: &std::path::Path, what: &str| {
+        std::fs::read_to_string(path)
+            .map(|text| text.trim().to_owned())
+            .map_err(|error| {
+                StorageError::InvalidArgument(format!("{what} file {}: {error}", path.display()))
+            })
+    };
+    let authentication = if let Some(path) = &config.token_file {
+        EsAuthentication::Bearer(read_secret(path, "ES_TOKEN_FILE")?)
+    } else if let Some(path) = &config.api_key_file {
+        EsAuthentication::ApiKey(read_secret(path, "ES_API_KEY_FILE")?)
+    } else if let Some(username) = &config.username {
+        let password = match (&config.password, &config.password_file) {
+            (Some(password), _) => password.clone(),
+            (None, Some(path)) => read_secret(path, "ES_PASSWORD_FILE")?,
+            (None, None) => String::new(),
+        };
+        EsAuthentication::Basic {
+            username: username.clone(),
+            password,
+        }
+    } else {
+        EsAuthentication::None
+    };
+    let mut options = ElasticsearchOptions::new(config.server_urls.clone());
+    options.flavor = flavor;
+    options.version = (config.version != 0).then_some(config.version);
+    options.authentication = authentication;
+    options.tls = config.tls_enabled.then(|| EsTlsOptions {
+        ca: config.tls_ca.clone(),
+        skip_host_verify: config.tls_skip_host_verify,
+    });
+    options.timeout = if config.timeout.is_zero() {
+        std::time::Duration::from_secs(3_600)
+    } else {
+        config.timeout
+    };
+    options.naming = IndexNaming::new(
+        &config.index_prefix,
+        &config.index_date_separator,
+        config.use_aliases,
+        config.index_rollover_frequency_spans == "hour",
+        config.index_rollover_frequency_services == "hour",
+    );
+    options.templates = TemplateOptions {
+        shards: config.num_shards,
+        replicas: config.num_replicas,
+        priority_span: config.priority_span_template,
+        priority_service: config.priority_service_template,
+        priority_dependencies: config.priority_dependencies_template,
+        use_ilm: config.use_ilm,
+        ilm_policy_name: config.ilm_policy_name.clone(),
+    };
+    options.create_index_templates = config.create_index_templates;
+    options.tags_as_fields = TagsAsFields {
+        all: config.tags_as_fields_all,
+        include: config.tags_as_fields_include.clone(),
+        dot_replacement: config.tags_as_fields_dot_replacement.clone(),
+    };
+    options.bulk = BulkOptions {
+        max_bytes: config.bulk_size,
+        max_actions: config.bulk_actions,
+        workers: config.bulk_workers,
+        flush_interval: config.bulk_flush_interval,
+        ..BulkOptions::default()
+    };
+    options.max_span_age = config.max_span_age;
+    options.max_doc_count = config.max_doc_count;
+    options.service_cache_ttl = config.service_cache_ttl;
+    Ok(options)
 }
 
 /// The Cassandra backend's options from a validated configuration.

@@ -182,11 +182,97 @@ impl ElasticsearchConfig {
         if let Err(message) = check_index_prefix(&self.index_prefix) {
             problems.add(keys::ES_INDEX_PREFIX, message);
         }
-        check_credentials(
-            problems,
-            (keys::ES_USERNAME, &self.username),
-            (keys::ES_PASSWORD, &self.password),
-        );
+        if self.password_file.is_none() {
+            check_credentials(
+                problems,
+                (keys::ES_USERNAME, &self.username),
+                (keys::ES_PASSWORD, &self.password),
+            );
+        } else if self.password.is_some() {
+            problems.add(
+                keys::ES_PASSWORD_FILE,
+                "set ES_PASSWORD or ES_PASSWORD_FILE, not both",
+            );
+        } else if self.username.is_none() {
+            problems.add(keys::ES_USERNAME, "required with ES_PASSWORD_FILE");
+        }
+        let schemes = [
+            self.username.is_some(),
+            self.token_file.is_some(),
+            self.api_key_file.is_some(),
+        ];
+        if schemes.iter().filter(|set| **set).count() > 1 {
+            problems.add(
+                keys::ES_TOKEN_FILE,
+                "choose one authentication: ES_USERNAME, ES_TOKEN_FILE or ES_API_KEY_FILE",
+            );
+        }
+        for (key, value) in [
+            (keys::ES_BULK_ACTIONS, self.bulk_actions),
+            (keys::ES_BULK_WORKERS, self.bulk_workers),
+            (keys::ES_BULK_SIZE, self.bulk_size),
+            (keys::ES_MAX_DOC_COUNT, self.max_doc_count),
+        ] {
+            if value == 0 {
+                problems.add(key, "must be at least 1");
+            }
+        }
+        if self.num_shards == 0 {
+            problems.add(keys::ES_NUM_SHARDS, "must be at least 1");
+        }
+        for (key, value) in [
+            (
+                keys::ES_INDEX_ROLLOVER_FREQUENCY_SPANS,
+                &self.index_rollover_frequency_spans,
+            ),
+            (
+                keys::ES_INDEX_ROLLOVER_FREQUENCY_SERVICES,
+                &self.index_rollover_frequency_services,
+            ),
+        ] {
+            if value != "day" && value != "hour" {
+                problems.add(key, format!("{value:?} is not day or hour"));
+            }
+        }
+        let separator = &self.index_date_separator;
+        if separator
+            .chars()
+            .any(|c| c.is_uppercase() || "\\/*?\"<>|, #:".contains(c))
+        {
+            problems.add(
+                keys::ES_INDEX_DATE_SEPARATOR,
+                format!("{separator:?} has a character index names cannot hold"),
+            );
+        }
+        if self.use_ilm && !self.use_aliases {
+            problems.add(keys::ES_USE_ILM, "needs ES_USE_ALIASES=true");
+        }
+        if self.version != 0 && !(1..=9).contains(&self.version) {
+            problems.add(
+                keys::ES_VERSION,
+                format!(
+                    "{} is not a major version (1 to 9, or 0 to ask the server)",
+                    self.version
+                ),
+            );
+        }
+        if !self.tls_enabled && (self.tls_ca.is_some() || self.tls_skip_host_verify) {
+            problems.add(
+                keys::ES_TLS_ENABLED,
+                "ES_TLS_CA and ES_TLS_SKIP_HOST_VERIFY need ES_TLS_ENABLED=true",
+            );
+        }
+        if self.tls_enabled
+            && self
+                .server_urls
+                .iter()
+                .any(|url| url.starts_with("http://"))
+        {
+            problems.add(
+                keys::ES_SERVER_URLS,
+                "TLS is enabled: the URLs must be https://",
+            );
+        }
     }
 }
 

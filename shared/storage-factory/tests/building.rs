@@ -1,5 +1,6 @@
 //! Building backends from configurations: memory end to end, embedded across reopening, a
-//! Kafka writer that does not wait for brokers, and invalid or unbuilt configurations refused.
+//! Kafka writer that does not wait for brokers, and Elasticsearch and OpenSearch
+//! end to end against real servers, and invalid or unreachable configurations refused.
 
 #![allow(clippy::unwrap_used)]
 
@@ -74,7 +75,7 @@ async fn build_memory_writes_and_reads_end_to_end() {
 }
 
 #[tokio::test]
-async fn build_rejects_an_invalid_config_and_reports_backends_not_built_yet() {
+async fn build_rejects_an_invalid_config_and_reports_unreachable_search_servers() {
     let invalid = StorageConfig::Kafka(KafkaConfig {
         topic: String::new(),
         ..KafkaConfig::default()
@@ -90,14 +91,63 @@ async fn build_rejects_an_invalid_config_and_reports_backends_not_built_yet() {
     );
 
     for kind in [StorageKind::Elasticsearch, StorageKind::Opensearch] {
-        let error = build(&StorageConfig::defaults(kind))
-            .await
-            .err()
-            .expect("not built yet");
-        assert_eq!(error.kind(), ErrorKind::Unavailable, "{kind}");
-        let expected = format!("{kind} storage is not available in this build yet");
-        assert!(error.to_string().contains(&expected), "{error}");
+        // Nothing listens on port 1: asking the server its version fails at once.
+        let vars = env(&[
+            ("SPAN_STORAGE_TYPE", kind.as_str()),
+            ("ES_SERVER_URLS", "http://127.0.0.1:1"),
+        ]);
+        let config = StorageConfig::from_env(&vars).unwrap();
+        let error = build(&config).await.err().expect("no server answers");
+        assert_eq!(error.kind(), ErrorKind::Unavailable, "{kind}: {error}");
     }
+}
+
+/// Builds the `kind` backend from Jaeger's variables against the real server at `url`, writes
+/// a span and reads it back (visible after the index's refresh interval).
+async fn build_search_backend_end_to_end(kind: &str, url: &str) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    let prefix = format!(
+        "spurtest-factory-{kind}-{}-{}",
+        std::process::id(),
+        now.as_nanos() % 1_000_000_007
+    );
+    let vars = env(&[
+        ("SPAN_STORAGE_TYPE", kind),
+        ("ES_SERVER_URLS", url),
+        ("ES_INDEX_PREFIX", &prefix),
+        ("ES_NUM_SHARDS", "1"),
+        ("ES_NUM_REPLICAS", "0"),
+        ("ES_BULK_FLUSH_INTERVAL", "10ms"),
+    ]);
+    let config = StorageConfig::from_env(&vars).unwrap();
+    let storage = build(&config).await.unwrap();
+    let now = now.as_micros() as i64;
+    let written = vec![span(11, 1, now - 60_000_000)];
+    storage.writer.write_spans(written.clone()).await.unwrap();
+    let reader = storage.reader.expect("elasticsearch has a reader");
+    let mut read = None;
+    for _ in 0..50 {
+        read = reader
+            .get_trace(GetTraceQuery::new(TraceId::new(0, 11)))
+            .await
+            .unwrap();
+        if read.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(read, Some(written), "{kind}: the span reads back");
+}
+
+#[tokio::test]
+async fn build_elasticsearch_and_opensearch_from_jaeger_variables() {
+    let es = std::env::var("SPUR_TEST_ES").unwrap_or_else(|_| "http://127.0.0.1:9200".into());
+    let opensearch =
+        std::env::var("SPUR_TEST_OPENSEARCH").unwrap_or_else(|_| "http://127.0.0.1:9201".into());
+    build_search_backend_end_to_end("elasticsearch", &es).await;
+    build_search_backend_end_to_end("opensearch", &opensearch).await;
 }
 
 #[tokio::test]

@@ -49,6 +49,7 @@ fn every_backend_takes_jaegers_defaults() {
                 index_prefix: String::new(),
                 username: None,
                 password: None,
+                ..ElasticsearchConfig::default()
             }),
         ),
         (
@@ -163,6 +164,18 @@ fn each_backend_reads_its_keys() {
             ("SPAN_STORAGE_TYPE", kind),
             ("ES_SERVER_URLS", "http://es-1:9200,https://es-2:9200"),
             ("ES_INDEX_PREFIX", "prod"),
+            ("ES_NUM_SHARDS", "3"),
+            ("ES_BULK_WORKERS", "4"),
+            ("ES_BULK_FLUSH_INTERVAL", "1s"),
+            ("ES_MAX_SPAN_AGE", "24h"),
+            ("ES_INDEX_DATE_SEPARATOR", "."),
+            ("ES_INDEX_ROLLOVER_FREQUENCY_SPANS", "hour"),
+            ("ES_TAGS_AS_FIELDS_ALL", "true"),
+            ("ES_TAGS_AS_FIELDS_INCLUDE", "http.method,error"),
+            ("ES_USE_ALIASES", "true"),
+            ("ES_CREATE_INDEX_TEMPLATES", "false"),
+            ("ES_PRIOIRITY_SPAN_TEMPLATE", "7"),
+            ("ES_VERSION", "8"),
         ])
     };
     let expected = ElasticsearchConfig {
@@ -170,6 +183,19 @@ fn each_backend_reads_its_keys() {
         index_prefix: "prod".into(),
         username: None,
         password: None,
+        num_shards: 3,
+        bulk_workers: 4,
+        bulk_flush_interval: std::time::Duration::from_secs(1),
+        max_span_age: std::time::Duration::from_secs(24 * 3600),
+        index_date_separator: ".".into(),
+        index_rollover_frequency_spans: "hour".into(),
+        tags_as_fields_all: true,
+        tags_as_fields_include: vec!["http.method".into(), "error".into()],
+        use_aliases: true,
+        create_index_templates: false,
+        priority_span_template: 7,
+        version: 8,
+        ..ElasticsearchConfig::default()
     };
     let elasticsearch = StorageConfig::from_env(&search("elasticsearch")).unwrap();
     assert_eq!(

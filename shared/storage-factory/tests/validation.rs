@@ -296,3 +296,31 @@ fn the_config_reads_from_text_with_defaults_and_rejects_unknown_fields() {
             .is_err()
     );
 }
+
+#[test]
+fn elasticsearch_settings_are_checked_together() {
+    let vars = env(&[
+        ("SPAN_STORAGE_TYPE", "opensearch"),
+        ("ES_SERVER_URLS", "http://es:9200"),
+        ("ES_BULK_WORKERS", "0"),
+        ("ES_BULK_ACTIONS", "many"),
+        ("ES_INDEX_ROLLOVER_FREQUENCY_SPANS", "week"),
+        ("ES_USE_ILM", "true"),
+        ("ES_TLS_ENABLED", "true"),
+        ("ES_USERNAME", "jaeger"),
+        ("ES_TOKEN_FILE", "/secrets/token"),
+    ]);
+    let error = StorageConfig::from_env(&vars).unwrap_err();
+    let keys = keys_of(&error);
+    for key in [
+        "ES_BULK_ACTIONS",
+        "ES_BULK_WORKERS",
+        "ES_INDEX_ROLLOVER_FREQUENCY_SPANS",
+        "ES_USE_ILM",
+        "ES_SERVER_URLS",
+        "ES_PASSWORD",
+        "ES_TOKEN_FILE",
+    ] {
+        assert!(keys.contains(&key), "{key} is reported: {keys:?}");
+    }
+}
