@@ -201,7 +201,7 @@ up() {
     --authentication-kubeconfig="$KUBECONFIG_FILE" --authorization-kubeconfig="$KUBECONFIG_FILE" \
     --bind-address=127.0.0.1 --secure-port="$KCM_PORT" --cert-dir="$DIR/pki/kcm" --leader-elect=false \
     --service-account-private-key-file="$DIR/pki/sa.key" --root-ca-file="$DIR/pki/apiserver.crt" \
-    --controllers='*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-service-lb-controller,-node-route-controller' \
+    --controllers='*,-node-ipam-controller,-node-lifecycle-controller,-taint-eviction-controller' \
     --horizontal-pod-autoscaler-sync-period=5s)
   spur_wait kube-controller-manager "$pid" "$UP_TIMEOUT" "$(logfile kube-controller-manager)" controllers_ready ||
     { down; exit 1; }

@@ -518,6 +518,16 @@ def check_controllers(sc, release, ns, values, by_kind):
             return cur if cur.get("status", {}).get("desiredNumberScheduled") == 1 and pods else None
 
         until(f"{name}: DaemonSet {dn} to create its pod for the fake node", scheduled)
+    for job in by_kind.get("Job", []):
+        jn = job["metadata"]["name"]
+
+        def job_pod(jn=jn):
+            cur = kjson("get", "job", jn, "-n", ns)
+            pods = [p for p in kjson("get", "pods", "-n", ns)["items"] if owned_by(p, cur)]
+            return pods or None
+
+        # The job controller's Pod was admitted (Pod Security included).
+        until(f"{name}: Job {jn} to get its Pod", job_pod)
     for h in by_kind.get("HorizontalPodAutoscaler", []):
         hn = h["metadata"]["name"]
 
