@@ -71,7 +71,7 @@ log "installing the CRDs: $(cd "$CRDS" && ls ./*.yaml | xargs -n1 basename | tr 
 "$kubectl" wait --for=condition=Established --timeout=60s \
   crd/servicemonitors.monitoring.coreos.com crd/podmonitors.monitoring.coreos.com \
   crd/scaledobjects.keda.sh >/dev/null
-# One Node (never Ready: no kubelet), so DaemonSets get a pod.
+# One Node (never Ready: no kubelet), so DaemonSets get a pod (which is never scheduled either).
 "$kubectl" apply -f - >/dev/null <<'EOF'
 apiVersion: v1
 kind: Node
@@ -79,5 +79,10 @@ metadata:
   name: fake-node-1
   labels: {kubernetes.io/hostname: fake-node-1, kubernetes.io/os: linux, kubernetes.io/arch: amd64}
 EOF
+# Admission taints a new Node not-ready:NoSchedule, which DaemonSet pods do not tolerate; with the
+# node lifecycle controller off, nothing puts the taint back.
+if "$kubectl" get node fake-node-1 -o jsonpath='{.spec.taints[*].key}' | grep -q node.kubernetes.io/not-ready; then
+  "$kubectl" taint nodes fake-node-1 node.kubernetes.io/not-ready:NoSchedule- >/dev/null
+fi
 
 "$python" "$here/test_chart.py" --helm "$helm" --kubectl "$kubectl" --chart "$root/helm/spur" "$@"

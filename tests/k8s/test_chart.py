@@ -105,8 +105,24 @@ BAD = [
     ("targetCPUUtilizationPercentage", ["collector.autoscaling.targetCPUUtilizationPercentage=0"]),
     ("requests", ["collector.resources.requests.cpu=lots"]),
     ("interval", ["metrics.serviceMonitor.enabled=true", "metrics.serviceMonitor.interval=30"]),
-    ("hosts", ["mode=direct", "query.ingress.enabled=true", "query.ingress.hosts={Spur_UI}"]),
+    # Values only the API server used to refuse (after the pre-install hooks had run, leaving a
+    # failed release behind); values.schema.json and validate.yaml refuse them now.
+    ("/collector/resources/requests/cpu", ["collector.resources.requests.cpu=lots"]),
+    ("/query/ingress/hosts/0", ["mode=direct", "query.ingress.enabled=true", "query.ingress.hosts={Spur_UI}"]),
+    ("/collector/pdb/maxUnavailable", ["collector.pdb.maxUnavailable=-1"]),
+    ("/ingester/priorityClassName", ["ingester.priorityClassName=Not_Valid"]),
+    ("/serviceAccount/name", ["serviceAccount.name=Bad_Name"]),
+    ("/nameOverride", ["nameOverride=Bad_Name"]),
+    ("/metrics/serviceMonitor/labels/release", ["metrics.serviceMonitor.enabled=true",
+                                                "metrics.serviceMonitor.labels.release=1"]),
+    ("/allInOne/persistence/storageClassName", ["mode=allInOne", "storage.type=embedded",
+                                                "allInOne.persistence.storageClassName=Fast_SSD"]),
+    ("collector.autoscaling.minReplicas", ["collector.autoscaling.minReplicas=5",
+                                           "collector.autoscaling.maxReplicas=3"]),
 ]
+# The longest release name Helm allows: every object name must still be valid (names are shortened
+# from the release part, never from the component part).
+LONG_RELEASE = "r" * 53
 
 
 def log(msg):
@@ -355,8 +371,11 @@ def check_release(sc, release, ns, values, objs):
                     want = "UDP" if n in UDP_PORTS else "TCP"
                     check(p.get("protocol") == want, f"{where}: port {n} protocol {p.get('protocol')} != {want}")
                     if comp == "agent" and n != "admin":
-                        host = values["agent"]["useHostPorts"] or values["agent"]["hostNetwork"]
-                        check(bool(p.get("hostPort")) == bool(host), f"{where}: hostPort of {n}: {p}")
+                        # With hostNetwork the chart sets no hostPort: the API server defaults it
+                        # on the Pod (checked in check_controllers), not in the template.
+                        host = values["agent"]["useHostPorts"] and not values["agent"]["hostNetwork"]
+                        check(p.get("hostPort") == (p["containerPort"] if host else None),
+                              f"{where}: hostPort of {n}: {p}")
                 # Every *_HOST_PORT setting listens on a declared container port, and the admin port
                 # is where the probes and the scrape annotations point.
                 for k, e in env.items():
@@ -490,7 +509,10 @@ def check_controllers(sc, release, ns, values, by_kind):
             failure = [c for c in newest.get("status", {}).get("conditions", []) if c["type"] == "ReplicaFailure"]
             if failure:
                 return ("failure", failure[0].get("message", ""))
-            if len(pods) >= want:
+            # No pod ever becomes ready, so a rolling update stops after its first surge: the new
+            # ReplicaSet must exist with the current template and have the pods it was asked for.
+            asked = newest["spec"].get("replicas", 0)
+            if want > 0 and asked >= 1 and len(pods) >= asked:
                 return ("ok", cur, newest, pods)
             return None
 
@@ -517,7 +539,16 @@ def check_controllers(sc, release, ns, values, by_kind):
             pods = [p for p in kjson("get", "pods", "-n", ns)["items"] if owned_by(p, cur)]
             return cur if cur.get("status", {}).get("desiredNumberScheduled") == 1 and pods else None
 
-        until(f"{name}: DaemonSet {dn} to create its pod for the fake node", scheduled)
+        if until(f"{name}: DaemonSet {dn} to create its pod for the fake node", scheduled):
+            cur = kjson("get", "daemonset", dn, "-n", ns)
+            pod = [p for p in kjson("get", "pods", "-n", ns)["items"] if owned_by(p, cur)][0]
+            aff = json.dumps(pod["spec"].get("affinity", {}))
+            check("fake-node-1" in aff and pod["status"].get("phase") == "Pending",
+                  f"{name}: the agent pod should target fake-node-1 and stay Pending: {aff[:200]}")
+            if values["agent"]["hostNetwork"]:
+                ports = pod["spec"]["containers"][0]["ports"]
+                check(pod["spec"].get("hostNetwork") is True and all(p.get("hostPort") == p["containerPort"] for p in ports),
+                      f"{name}: agent pod with hostNetwork: hostPorts not defaulted by the server: {ports}")
     for job in by_kind.get("Job", []):
         jn = job["metadata"]["name"]
 
@@ -607,7 +638,7 @@ def scenario(sc, types):
     release = "tr"
     t0 = time.monotonic()
     log(f"--- {name}: {' '.join(values)} (namespace {ns}, pod security {psa})")
-    kubectl("create", "namespace", ns)
+    fresh_namespace(ns)
     kubectl("label", "namespace", ns, f"pod-security.kubernetes.io/enforce={psa}",
             "pod-security.kubernetes.io/warn=restricted")
     for secret in ("cass", "es", "kafka-sasl"):
@@ -622,6 +653,10 @@ def scenario(sc, types):
     kinds = len([d for d in yaml.safe_load_all(rendered) if d])
     if check(p.returncode == 0, f"{name}: kubectl apply --dry-run=server refused the manifests: {p.stderr.strip()[:1500]}"):
         log(f"ok: {name}: {kinds} rendered objects pass kubectl apply --dry-run=server")
+    rendered_long = helm("template", LONG_RELEASE, CHART, "-n", ns, "--kube-version", SERVER_VERSION,
+                         *sets(all_values)).stdout
+    p = kubectl("apply", "--dry-run=server", "-n", ns, "-f", "-", stdin=rendered_long, ok=False)
+    check(p.returncode == 0, f"{name}: with a 53-character release name the server refused: {p.stderr.strip()[:800]}")
 
     # 2. Install.
     p, hooks = helm_with_hooks(ns, "install", release, CHART, "-n", ns, "--timeout", "120s", *sets(all_values))
@@ -729,11 +764,22 @@ def scenario(sc, types):
     kubectl("delete", "namespace", ns, "--wait=false")
 
 
-def bad_values():
-    ns = "spur-bad-values"
+def fresh_namespace(ns):
+    """Creates ns; one left over from an interrupted run is deleted first."""
+    if kubectl("get", "namespace", ns, ok=False).returncode == 0:
+        kubectl("delete", "namespace", ns, "--timeout=90s", ok=False, timeout=120)
+        until(f"namespace {ns} of an earlier run to be deleted",
+              lambda: kubectl("get", "namespace", ns, ok=False).returncode != 0, timeout=90)
     kubectl("create", "namespace", ns)
+
+
+def bad_values(types):
+    ns = "spur-bad-values"
+    fresh_namespace(ns)
     for key, values in BAD:
-        p = helm("install", "bad", CHART, "-n", ns, "--timeout", "30s", *sets(COMMON + values), ok=False, timeout=120)
+        # Hooks are completed, so a value only the API server refuses shows the server's message
+        # (and the failed release it leaves) instead of a hook timeout.
+        p, _ = helm_with_hooks(ns, "install", "bad", CHART, "-n", ns, "--timeout", "60s", *sets(COMMON + values))
         msg = (p.stderr + p.stdout).strip()
         if not check(p.returncode != 0, f"bad values accepted by helm install: {values}"):
             helm("uninstall", "bad", "-n", ns, ok=False)
@@ -746,6 +792,8 @@ def bad_values():
         if rel:
             fail(f"a refused install left a release behind: {rel}")
             helm("uninstall", "bad", "-n", ns, ok=False)
+        left = leftovers(ns, types)
+        check(not left, f"a refused install ({values}) left objects behind: {left}")
     kubectl("delete", "namespace", ns, "--wait=false")
 
 
@@ -778,7 +826,7 @@ def main():
             fail(f"{sc[0]}: {e}")
     if not only or "bad" in only:
         try:
-            bad_values()
+            bad_values(types)
         except Exception as e:  # noqa: BLE001
             fail(f"bad values: {e}")
     log(f"{CHECKS} checks in {time.monotonic() - t0:.0f} s, {len(FAILURES)} failed")
