@@ -194,9 +194,10 @@ up() {
   spur_wait kube-apiserver "$pid" "$UP_TIMEOUT" "$(logfile kube-apiserver)" api_ready || { down; exit 1; }
   write_kubeconfig
 
-  # No cloud and no nodes: the node and cloud controllers have nothing to do (nodeipam would
-  # also want a cluster CIDR). The rest run: deployment, replicaset, daemonset, job, cronjob,
-  # HPA, disruption (PDB), garbage collector, namespace, service account and token controllers.
+  # No kubelets: node-ipam (it wants a cluster CIDR), node-lifecycle and taint-eviction (they would
+  # taint and evict from nodes that never report) are off. The rest run: deployment, replicaset,
+  # daemonset, job, cronjob, HPA, disruption (PDB), garbage collector, namespace, endpoints,
+  # service account and token controllers, among others.
   pid=$(spawn kube-controller-manager --kubeconfig="$KUBECONFIG_FILE" \
     --authentication-kubeconfig="$KUBECONFIG_FILE" --authorization-kubeconfig="$KUBECONFIG_FILE" \
     --bind-address=127.0.0.1 --secure-port="$KCM_PORT" --cert-dir="$DIR/pki/kcm" --leader-elect=false \

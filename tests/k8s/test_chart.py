@@ -103,7 +103,6 @@ BAD = [
     ("pullPolicy", ["image.pullPolicy=Sometimes"]),
     ("maxReplicas", ["collector.autoscaling.maxReplicas=ten"]),
     ("targetCPUUtilizationPercentage", ["collector.autoscaling.targetCPUUtilizationPercentage=0"]),
-    ("requests", ["collector.resources.requests.cpu=lots"]),
     ("interval", ["metrics.serviceMonitor.enabled=true", "metrics.serviceMonitor.interval=30"]),
     # Values only the API server used to refuse (after the pre-install hooks had run, leaving a
     # failed release behind); values.schema.json and validate.yaml refuse them now.
