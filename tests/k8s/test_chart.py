@@ -571,6 +571,11 @@ def check_controllers(sc, release, ns, values, by_kind):
             # AbleToScale: the controller found the target and read its scale subresource; with no
             # metrics server it cannot read CPU (ScalingActive False, FailedGetResourceMetric).
             check(conds["AbleToScale"]["status"] == "True", f"{name}: HPA {hn}: {conds['AbleToScale']}")
+        # Below minReplicas it scales up without metrics: the chart leaves `replicas` to the HPA.
+        target = h["spec"]["scaleTargetRef"]["name"]
+        until(f"{name}: the HPA {hn} to scale {target} to minReplicas {h['spec']['minReplicas']}",
+              lambda target=target, want=h["spec"]["minReplicas"]:
+              kjson("get", "deployment", target, "-n", ns)["spec"]["replicas"] >= want)
     for pdb in by_kind.get("PodDisruptionBudget", []):
         pn = pdb["metadata"]["name"]
         sel = pdb["spec"]["selector"]["matchLabels"]
