@@ -53,6 +53,11 @@ build() {
     return 0
   fi
   command -v go >/dev/null || spur_die "go not found (the machine image has it in /usr/local/go)"
+  # k8s.io/kubernetes v1.37 needs Go 1.26 (Debian's golang-go is older; no toolchain download).
+  local gov
+  gov=$(go env GOVERSION)
+  [[ $gov =~ ^go1\.([0-9]+) ]] && ((BASH_REMATCH[1] >= 26)) ||
+    spur_die "$gov is too old to build Kubernetes $K8S_VERSION: Go 1.26 or newer is needed (/usr/local/go)"
   local t0 minor mod staging
   t0=$(spur_now)
   minor=${K8S_VERSION#v1.}

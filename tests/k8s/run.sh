@@ -67,12 +67,12 @@ kubectl=$(command -v kubectl)
 [[ $kubectl == "$SPUR_CACHE"/k8s/* ]] || die "kubectl is not the one built by k8s.sh: $kubectl"
 
 log "installing the CRDs: $(cd "$CRDS" && ls ./*.yaml | xargs -n1 basename | tr '\n' ' ')"
-"$kubectl" apply --server-side -f "$CRDS" >/dev/null
-"$kubectl" wait --for=condition=Established --timeout=60s \
+timeout 120 "$kubectl" apply --server-side -f "$CRDS" >/dev/null
+timeout 90 "$kubectl" wait --for=condition=Established --timeout=60s \
   crd/servicemonitors.monitoring.coreos.com crd/podmonitors.monitoring.coreos.com \
   crd/scaledobjects.keda.sh >/dev/null
 # One Node (never Ready: no kubelet), so DaemonSets get a pod (which is never scheduled either).
-"$kubectl" apply -f - >/dev/null <<'EOF'
+timeout 60 "$kubectl" apply -f - >/dev/null <<'EOF'
 apiVersion: v1
 kind: Node
 metadata:
@@ -81,8 +81,9 @@ metadata:
 EOF
 # Admission taints a new Node not-ready:NoSchedule, which DaemonSet pods do not tolerate; with the
 # node lifecycle controller off, nothing puts the taint back.
-if "$kubectl" get node fake-node-1 -o jsonpath='{.spec.taints[*].key}' | grep -q node.kubernetes.io/not-ready; then
-  "$kubectl" taint nodes fake-node-1 node.kubernetes.io/not-ready:NoSchedule- >/dev/null
+if timeout 60 "$kubectl" get node fake-node-1 -o jsonpath='{.spec.taints[*].key}' | grep -q node.kubernetes.io/not-ready; then
+  timeout 60 "$kubectl" taint nodes fake-node-1 node.kubernetes.io/not-ready:NoSchedule- >/dev/null
 fi
 
-"$python" "$here/test_chart.py" --helm "$helm" --kubectl "$kubectl" --chart "$root/helm/spur" "$@"
+# Each helm/kubectl call and each wait inside is bounded; this bounds the whole run.
+timeout "${SPUR_K8S_TEST_TIMEOUT:-1800}" "$python" "$here/test_chart.py" --helm "$helm" --kubectl "$kubectl" --chart "$root/helm/spur" "$@"
