@@ -17,6 +17,7 @@ usage: test_chart.py --helm HELM --kubectl KUBECTL --chart DIR [--only NAME[,NAM
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -28,6 +29,7 @@ from datetime import datetime, timezone
 import yaml
 
 HELM = KUBECTL = CHART = None
+VALUES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "helm", "values")
 FAILURES = []
 CHECKS = 0
 WAIT = 60  # seconds any controller effect may take
@@ -73,7 +75,7 @@ SCENARIOS = [
      "restricted", ["kafka.topic=spans-v2"]),
     ("kafka-opensearch-agent", ["mode=kafka", "storage.type=opensearch", "agent.enabled=true",
                                 "agent.hostNetwork=true", "agent.tags=node=${NODE_NAME}",
-                                "metrics.podMonitor.enabled=true"],
+                                "metrics.podMonitor.enabled=true", "@sampling-and-tags.yaml"],
      "privileged", ["kafka.encoding=json"]),
 ]
 
@@ -161,9 +163,10 @@ def helm(*args, **kw):
 
 
 def sets(values):
+    """--set for each KEY=VALUE; "@FILE" is a values file (tests/helm/values/FILE)."""
     out = []
     for v in values:
-        out += ["--set", v]
+        out += ["-f", f"{VALUES_DIR}/{v[1:]}"] if v.startswith("@") else ["--set", v]
     return out
 
 
@@ -339,7 +342,20 @@ def check_release(sc, release, ns, values, objs):
         spec = tpl["spec"]
         check(spec.get("serviceAccountName") == f"{release}-spur" or release.endswith("spur"),
               f"{where}: serviceAccountName {spec.get('serviceAccountName')}")
+        for vol in spec.get("volumes", []):
+            if "configMap" in vol:
+                check(vol["configMap"]["name"] in configmaps, f"{where}: volume {vol['name']} mounts a ConfigMap "
+                      f"{vol['configMap']['name']} that is not in the release")
+            if "secret" in vol:
+                check(vol["secret"]["secretName"] in secrets, f"{where}: volume {vol['name']}: unknown Secret")
+            if "persistentVolumeClaim" in vol:
+                check(vol["persistentVolumeClaim"]["claimName"] in
+                      {o["metadata"]["name"] for o in by_kind.get("PersistentVolumeClaim", [])},
+                      f"{where}: volume {vol['name']}: PVC not in the release")
         for c in spec["containers"]:
+            mounts = {m["name"] for m in c.get("volumeMounts", [])}
+            vols = {v["name"] for v in spec.get("volumes", [])}
+            check(mounts <= vols, f"{where}: mounts {mounts - vols} have no volume")
             check(c["image"] == f"ghcr.io/spur-tracing/spur:{image_tag}", f"{where}: image {c['image']}")
             check(re.fullmatch(r"/usr/local/bin/spur-[a-z-]+", c["command"][0]) is not None,
                   f"{where}: command {c['command']}")
