@@ -9,7 +9,8 @@
 #   4. tests/k8s/test_chart.py: every mode and storage installed, read back, upgraded, rolled back
 #      and uninstalled; bad values refused.
 # usage: run.sh [--only NAME[,NAME]]   (scenario names are in test_chart.py; `bad` = bad values)
-# Settings: SPUR_PROMETHEUS_OPERATOR_VERSION (v0.85.0), SPUR_KEDA_VERSION (v2.20.2), SPUR_K8S_KEEP.
+# Settings: SPUR_PROMETHEUS_OPERATOR_VERSION (v0.85.0), SPUR_KEDA_VERSION (v2.20.2), SPUR_K8S_KEEP,
+# SPUR_K8S_WAIT (seconds any controller effect may take, 120), SPUR_K8S_TEST_TIMEOUT (whole run, 1800).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)

@@ -32,7 +32,7 @@ HELM = KUBECTL = CHART = None
 VALUES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "helm", "values")
 FAILURES = []
 CHECKS = 0
-WAIT = 60  # seconds any controller effect may take
+WAIT = int(os.environ.get("SPUR_K8S_WAIT", "120"))  # seconds any controller effect may take
 
 COMMON = [
     "kafka.brokers=kafka-0.kafka:9092\\,kafka-1.kafka:9092",
