@@ -3,7 +3,9 @@
 # (spur-collector writing to Kafka, fed by spur-loadgen over Jaeger gRPC, batches of 100 spans
 # of ~500 B from 10 services), then times a release `spur-ingester` draining it into a fresh
 # embedded store, pinned to one core, until every span is written. Prints spans/s, the
-# ingester's CPU per span and its peak RSS.
+# ingester's CPU per span and its peak RSS; beside it, the store's own bulk-write rate on the
+# same spans (no Kafka, same core) and the ingester draining into the in-memory store (its own
+# cost without the store's).
 #
 #   bash deploy/bench/ingester.sh            # SPANS=500000 PARTITIONS=3
 #   TOPIC=spur-bench-ingest-123 bash deploy/bench/ingester.sh   # drain a topic filled before, again
@@ -16,6 +18,7 @@ INGESTER_CPU=${INGESTER_CPU:-0}
 
 cargo build -q --release -p spur-collector -p spur-loadgen -p spur-ingester
 cargo build -q --release -p spur-e2e --example kafka_topic
+cargo build -q --release -p spur-ingester --example store_rate
 BIN=$CARGO_TARGET_DIR/release
 bash deploy/local/services.sh up kafka >/dev/null
 clock_ticks=$(getconf CLK_TCK)
@@ -40,27 +43,41 @@ else
   echo "topic $topic holds $("$BIN/examples/kafka_topic" count "$topic") messages"
 fi
 
-data=$(mktemp -d)
-started=$(date +%s.%N)
-SPAN_STORAGE_TYPE=embedded BADGER_DIRECTORY_VALUE=$data KAFKA_CONSUMER_BROKERS=127.0.0.1:9092 \
-  KAFKA_CONSUMER_TOPIC=$topic KAFKA_CONSUMER_GROUP_ID="bench-$$" RUST_LOG=warn \
-  taskset -c "$INGESTER_CPU" "$BIN/spur-ingester" --admin.http.host-port=127.0.0.1:24270 >/dev/null 2>&1 &
-ingester=$!
-for _ in $(seq 6000); do
-  [[ $(written) -ge $SPANS ]] && break
-  sleep 0.05
-done
-ended=$(date +%s.%N)
-ticks=$(cpu_ticks "$ingester")
-peak_kib=$(awk '/VmHWM/ {print $2}' "/proc/$ingester/status")
-done_spans=$(written)
-kill -TERM "$ingester"; wait "$ingester" || true
-rm -rf "$data"
-python3 - "$SPANS" "$done_spans" "$started" "$ended" "$ticks" "$clock_ticks" "$peak_kib" <<'PY'
+# drain NAME ENV...: a release spur-ingester pinned to INGESTER_CPU drains the topic (a fresh
+# consumer group) into the storage ENV names, timed until every span is written; prints a line.
+drain() {
+  local name=$1 data started ended ticks peak_kib done_spans ingester
+  shift
+  data=$(mktemp -d)
+  started=$(date +%s.%N)
+  env "$@" BADGER_DIRECTORY_VALUE="$data" KAFKA_CONSUMER_BROKERS=127.0.0.1:9092 \
+    KAFKA_CONSUMER_TOPIC="$topic" KAFKA_CONSUMER_GROUP_ID="bench-$$-$name" RUST_LOG=warn \
+    taskset -c "$INGESTER_CPU" "$BIN/spur-ingester" --admin.http.host-port=127.0.0.1:24270 >/dev/null 2>&1 &
+  ingester=$!
+  for _ in $(seq 6000); do
+    [[ $(written) -ge $SPANS ]] && break
+    sleep 0.05
+  done
+  ended=$(date +%s.%N)
+  ticks=$(cpu_ticks "$ingester")
+  peak_kib=$(awk '/VmHWM/ {print $2}' "/proc/$ingester/status")
+  done_spans=$(written)
+  kill -TERM "$ingester"
+  wait "$ingester" || true
+  rm -rf "$data"
+  python3 - "$name" "$SPANS" "$done_spans" "$started" "$ended" "$ticks" "$clock_ticks" "$peak_kib" <<'PY'
 import sys
-spans, done, start, end, ticks, hz, peak = sys.argv[1:]
+name, spans, done, start, end, ticks, hz, peak = sys.argv[1:]
 seconds = float(end) - float(start)
 cpu = int(ticks) / int(hz)
-print(f"drained {float(done):.0f} of {spans} spans in {seconds:.1f} s = {float(done) / seconds:.0f} spans/s into the embedded store; "
-      f"ingester CPU {cpu:.1f} s = {cpu / max(float(done), 1) * 1e6:.2f} us/span (store's indexing and compaction included); peak RSS {int(peak) / 1024:.0f} MiB")
+print(f"ingester into {name}: drained {float(done):.0f} of {spans} spans in {seconds:.1f} s = {float(done) / seconds:.0f} spans/s; "
+      f"CPU {cpu:.1f} s = {cpu / max(float(done), 1) * 1e6:.2f} us/span; peak RSS {int(peak) / 1024:.0f} MiB")
 PY
+}
+
+# The store's own bulk-write rate on the same spans (decoded beforehand, no Kafka), same core.
+echo "embedded store alone: $(taskset -c "$INGESTER_CPU" "$BIN/examples/store_rate" "$topic")"
+# The ingester into the embedded store (its indexing and compaction on the same core).
+drain embedded SPAN_STORAGE_TYPE=embedded
+# The ingester's own cost: Kafka, decoding, batching, offsets, into the in-memory store.
+drain memory SPAN_STORAGE_TYPE=memory

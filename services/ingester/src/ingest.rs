@@ -11,9 +11,11 @@
 //! finish the batches being written within the deadline, commit, leave.
 
 use std::collections::BTreeMap;
+use std::ops::AddAssign;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures::FutureExt;
 use rdkafka::consumer::{
     BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
 };
@@ -28,6 +30,9 @@ use crate::config::IngesterConfig;
 use crate::metrics::*;
 use crate::tracker::{BatchId, OffsetTracker};
 use crate::write::{Destination, Outcome, Payload, write_batch};
+
+/// At most this many messages are taken from librdkafka's queue at once.
+const BURST: usize = 512;
 
 /// How long reading may stay stopped on a full pipeline before the partitions are paused.
 pub const PAUSE_AFTER: Duration = Duration::from_secs(2);
@@ -162,6 +167,9 @@ pub async fn run(
     let topic = config.consumer.topic.clone();
 
     let mut full_since: Option<Instant> = None;
+    // Messages consumed per partition since the last count, and the counters they go to.
+    let mut consumed: BTreeMap<i32, u64> = BTreeMap::new();
+    let mut consumed_counters: BTreeMap<i32, metrics::Counter> = BTreeMap::new();
 
     loop {
         let full = in_flight >= config.parallelism;
@@ -209,26 +217,35 @@ pub async fn run(
                 }
             }
             message = consumer.recv(), if reading => {
-                let message = match message {
-                    Ok(message) => message,
-                    Err(error) => {
-                        tracing::warn!(%error, "kafka consumer error");
-                        continue;
+                // Take what librdkafka already holds without going round the loop for each
+                // message: the select above costs more than a message.
+                let mut next = Some(message);
+                let mut taken = 0;
+                while let Some(message) = next.take() {
+                    match message {
+                        Ok(message) => {
+                            let partition = message.partition();
+                            consumed.entry(partition).or_insert(0).add_assign(1);
+                            gathering.last_offsets.insert(partition, message.offset());
+                            gathering.payloads.push(Payload {
+                                partition,
+                                offset: message.offset(),
+                                bytes: message.payload().map(<[u8]>::to_vec).unwrap_or_default(),
+                            });
+                            in_flight += 1;
+                            gathering.due.get_or_insert_with(|| Instant::now() + config.batch_linger);
+                            if gathering.payloads.len() >= config.batch_max_spans {
+                                dispatch(&mut gathering, &tracker, &destination, &abandon, &mut writes);
+                            }
+                        }
+                        Err(error) => tracing::warn!(%error, "kafka consumer error"),
                     }
-                };
-                let partition = message.partition();
-                metrics::counter!(MESSAGES, "topic" => topic.clone(), "partition" => partition.to_string()).increment(1);
-                gathering.last_offsets.insert(partition, message.offset());
-                gathering.payloads.push(Payload {
-                    partition,
-                    offset: message.offset(),
-                    bytes: message.payload().map(<[u8]>::to_vec).unwrap_or_default(),
-                });
-                in_flight += 1;
-                gathering.due.get_or_insert_with(|| Instant::now() + config.batch_linger);
-                if gathering.payloads.len() >= config.batch_max_spans {
-                    dispatch(&mut gathering, &tracker, &destination, &abandon, &mut writes);
+                    taken += 1;
+                    if taken < BURST && in_flight < config.parallelism {
+                        next = consumer.recv().now_or_never();
+                    }
                 }
+                count_consumed(&mut consumed, &mut consumed_counters, &topic);
             }
         }
     }
@@ -266,6 +283,23 @@ pub async fn run(
     }
     consumer.unsubscribe();
     Ok(report)
+}
+
+/// Adds the messages consumed per partition to their counters (one increment per partition for
+/// a whole burst).
+fn count_consumed(
+    consumed: &mut BTreeMap<i32, u64>,
+    counters: &mut BTreeMap<i32, metrics::Counter>,
+    topic: &str,
+) {
+    for (partition, count) in std::mem::take(consumed) {
+        counters
+            .entry(partition)
+            .or_insert_with(|| {
+                metrics::counter!(MESSAGES, "topic" => topic.to_owned(), "partition" => partition.to_string())
+            })
+            .increment(count);
+    }
 }
 
 fn dispatch(

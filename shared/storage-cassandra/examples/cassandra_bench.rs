@@ -9,7 +9,9 @@
 //! 3. read latency: get-trace and find-traces (by service, by tag) medians over the data written.
 //!
 //! `cargo run --release -p spur-storage-cassandra --example cassandra_bench` (SPANS, default
-//! 20000; WRITERS, default 8 writes in flight; ROUNDS, default 3, of plain then backend).
+//! 20000; WRITERS, default 8 writes in flight; ROUNDS, default 3, of plain then backend;
+//! LOAD_SPANS, default SPANS: the last backend store is filled up to this many spans before the
+//! reads, e.g. 1000000 for read latency over a million spans).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -128,9 +130,22 @@ async fn fresh_store(session: Arc<Session>, address: &str) -> CassandraStore {
         .expect("open the store")
 }
 
-fn median(mut samples: Vec<Duration>) -> Duration {
+fn percentile(mut samples: Vec<Duration>, percent: usize) -> Duration {
     samples.sort_unstable();
-    samples.get(samples.len() / 2).copied().unwrap_or_default()
+    let index = (samples.len() * percent / 100).min(samples.len().saturating_sub(1));
+    samples.get(index).copied().unwrap_or_default()
+}
+
+/// Writes `batches` through the backend, `writers` at a time.
+async fn write_all(store: &Arc<CassandraStore>, batches: Vec<Vec<Span>>, writers: usize) {
+    stream::iter(batches)
+        .for_each_concurrent(writers, |batch| {
+            let store = store.clone();
+            async move {
+                store.write_spans(batch).await.expect("write_spans");
+            }
+        })
+        .await;
 }
 
 #[tokio::main]
@@ -181,14 +196,7 @@ async fn main() {
         let batches: Vec<Vec<Span>> = data.chunks(BATCH).map(<[Span]>::to_vec).collect();
         let started = Instant::now();
         let cpu = cpu_time();
-        stream::iter(batches)
-            .for_each_concurrent(writers, |batch| {
-                let store = backend_store.clone();
-                async move {
-                    store.write_spans(batch).await.expect("write_spans");
-                }
-            })
-            .await;
+        write_all(&backend_store, batches, writers).await;
         let backend = started.elapsed();
         let backend_cpu = cpu_time().saturating_sub(cpu);
         backend_rates.push(count as f64 / backend.as_secs_f64());
@@ -216,10 +224,30 @@ async fn main() {
         return;
     };
 
-    // 3. Reads over what the backend wrote.
+    // 3. Reads over what the backend wrote, filled up to LOAD_SPANS first.
+    let load = env_number("LOAD_SPANS", count);
+    let (mut loaded, mut seed) = (count, 3);
+    let started = Instant::now();
+    while loaded < load {
+        let chunk = (load - loaded).min(count.max(BATCH));
+        let batches: Vec<Vec<Span>> = spans(chunk, seed)
+            .chunks(BATCH)
+            .map(<[Span]>::to_vec)
+            .collect();
+        write_all(&store, batches, writers).await;
+        loaded += chunk;
+        seed += 1;
+    }
+    if load > count {
+        println!(
+            "filled to {loaded} spans ({} more in {:.1} s)",
+            loaded - count,
+            started.elapsed().as_secs_f64()
+        );
+    }
     let traces = (count as u64 / SPANS_PER_TRACE).max(1);
     let mut get = Vec::new();
-    for n in (0..traces).step_by((traces as usize / 50).max(1)) {
+    for n in (0..traces).step_by((traces as usize / 200).max(1)) {
         let started = Instant::now();
         let trace = store
             .get_trace(GetTraceQuery::new(TraceId::new(2, n + 1)))
@@ -231,9 +259,9 @@ async fn main() {
     let now = now_micros();
     let mut find_service = Vec::new();
     let mut find_tag = Vec::new();
-    for n in 0..20 {
+    for n in 0..100 {
         let query = TraceQuery {
-            service_name: format!("service-{n}"),
+            service_name: format!("service-{}", n % 20),
             start_time_min: now - 3_600_000_000,
             start_time_max: now,
             num_traces: 20,
@@ -254,11 +282,17 @@ async fn main() {
             .expect("find_traces by tag");
         find_tag.push(started.elapsed());
     }
+    let ms =
+        |samples: &Vec<Duration>, percent| percentile(samples.clone(), percent).as_secs_f64() * 1e3;
     println!(
-        "reads over {count} spans: get_trace median {:.2} ms ({} traces), find_traces limit 20 by service median {:.1} ms, by service+tag median {:.1} ms",
-        median(get.clone()).as_secs_f64() * 1e3,
+        "reads over {loaded} spans: get_trace p50 {:.2} ms p99 {:.2} ms ({} traces); find_traces limit 20 by service p50 {:.1} ms p99 {:.1} ms; by service+tag p50 {:.1} ms p99 {:.1} ms ({} queries each)",
+        ms(&get, 50),
+        ms(&get, 99),
         get.len(),
-        median(find_service).as_secs_f64() * 1e3,
-        median(find_tag).as_secs_f64() * 1e3
+        ms(&find_service, 50),
+        ms(&find_service, 99),
+        ms(&find_tag, 50),
+        ms(&find_tag, 99),
+        find_tag.len()
     );
 }
