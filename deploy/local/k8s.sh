@@ -20,7 +20,7 @@
 # k8s.io/kubernetes itself requires (v3.7.0 for v1.37.2), built in the same module.
 #
 # Settings: SPUR_K8S_VERSION (v1.37.2), SPUR_K8S_PORT (apiserver, 17443), SPUR_ETCD_PORT (17379,
-# peer port +1), SPUR_K8S_BUILD_TIMEOUT (2400 s), SPUR_K8S_UP_TIMEOUT (120 s), plus those of
+# peer port +1), SPUR_K8S_BUILD_TIMEOUT (3600 s), SPUR_K8S_UP_TIMEOUT (120 s), plus those of
 # lib.sh (SPUR_CACHE, SPUR_DATA, SPUR_DOWN_TIMEOUT).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 SPUR_NAME=k8s
@@ -30,7 +30,7 @@ K8S_PORT=${SPUR_K8S_PORT:-17443}
 ETCD_PORT=${SPUR_ETCD_PORT:-17379}
 ETCD_PEER_PORT=$((ETCD_PORT + 1))
 KCM_PORT=$((K8S_PORT + 1))
-BUILD_TIMEOUT=${SPUR_K8S_BUILD_TIMEOUT:-2400}
+BUILD_TIMEOUT=${SPUR_K8S_BUILD_TIMEOUT:-3600}
 UP_TIMEOUT=${SPUR_K8S_UP_TIMEOUT:-120}
 TOKEN=spur-k8s-test-token
 
