@@ -10,9 +10,10 @@ FUZZ_SECONDS ?= 30
 
 .PHONY: help build test test-unit test-ui lint fmt bench fuzz run fixtures
 .PHONY: services-up services-down services-status services-clean tools
+.PHONY: test-chart test-k8s k8s-up k8s-down k8s-status
 
 help: ## list the targets
-	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
 build: ## build every crate (debug)
 	cargo build --workspace --all-targets
@@ -26,6 +27,9 @@ test: ## run every test: unit, golden, property, bad-input, real-client and real
 test-chart: ## the Helm chart's offline checks: lint, render every mode, validate, flags vs --help, metric names
 	bash deploy/local/tools.sh install
 	bash tests/helm/check.sh
+
+test-k8s: ## the Helm chart on a real kube-apiserver + controller-manager: install, read back, upgrade, rollback, uninstall each mode and storage; bad values
+	bash tests/k8s/run.sh
 
 lint: ## formatting check and clippy with warnings as errors
 	cargo fmt --all -- --check
@@ -66,6 +70,15 @@ services-status: ## show the local test servers: pid, memory, address, log file
 
 services-clean: ## stop the local test servers and delete their data
 	bash deploy/local/services.sh clean $(SERVICES)
+
+k8s-up: ## build once (cached in ~/.cache/spur/k8s) and start etcd, kube-apiserver and kube-controller-manager on 127.0.0.1; kubeconfig in deploy/local/.data/k8s
+	bash deploy/local/k8s.sh up
+
+k8s-down: ## stop the local Kubernetes control plane and wipe its data
+	bash deploy/local/k8s.sh down
+
+k8s-status: ## show the local Kubernetes control plane's processes
+	bash deploy/local/k8s.sh status
 
 tools: ## install helm v3 and kubernetes-validate into ~/.cache/spur/tools/bin (SPUR_CACHE)
 	bash deploy/local/tools.sh

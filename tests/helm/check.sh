@@ -73,6 +73,11 @@ bad=(
   "/storage/type|--set storage.type=badger-ish"
   "additional properties 'replica'|--set query.replica=3"
   "/kafka/encoding|--set kafka.encoding=avro"
+  # Found by tests/k8s (only the API server refused these, after the hooks had run).
+  "/collector/resources/requests/cpu|--set collector.resources.requests.cpu=lots"
+  "/query/ingress/hosts/0|--set mode=direct --set query.ingress.enabled=true --set query.ingress.hosts={Spur_UI}"
+  "/collector/pdb/maxUnavailable|--set collector.pdb.maxUnavailable=-1"
+  "collector.autoscaling.minReplicas|--set collector.autoscaling.minReplicas=5 --set collector.autoscaling.maxReplicas=3"
 )
 for case in "${bad[@]}"; do
   key=${case%%|*}

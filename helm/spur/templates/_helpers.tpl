@@ -17,9 +17,17 @@
 {{- end -}}
 {{- end -}}
 
-{{/* "spur.component.fullname" (dict "root" $ "component" "collector") */}}
+{{/* "spur.component.fullname" (dict "root" $ "component" "collector" ["suffix" "headless"] ["max" 52]):
+<fullname>-<component>[-<suffix>] in at most `max` characters (63, the limit of object names and
+label values; 52 for CronJobs, whose Jobs append 11). The fullname is shortened, never the
+component or suffix, so long release names cannot make two objects' names collide or overflow. */}}
 {{- define "spur.component.fullname" -}}
-{{- printf "%s-%s" (include "spur.fullname" .root) .component | trunc 63 | trimSuffix "-" -}}
+{{- $tail := .component -}}
+{{- if .suffix }}{{ $tail = printf "%s-%v" $tail .suffix }}{{ end -}}
+{{- $max := 63 -}}
+{{- if .max }}{{ $max = int .max }}{{ end -}}
+{{- $base := include "spur.fullname" .root | trunc (int (sub (sub $max (len $tail)) 1)) | trimSuffix "-" -}}
+{{- printf "%s-%s" $base $tail -}}
 {{- end -}}
 
 {{- define "spur.selectorLabels" -}}
