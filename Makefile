@@ -18,10 +18,11 @@ help: ## list the targets
 build: ## build every crate (debug)
 	cargo build --workspace --all-targets
 
-test: ## run every test: unit, golden, property, bad-input, real-client and real-server tests, then the web UI in headless Chromium
+test: ## run every test: unit, golden, property, bad-input, real-client and real-server tests, the chart's offline checks, then the web UI in headless Chromium
 	bash tests/clients/live/install.sh
 	bash tests/jaeger/build.sh
 	bash deploy/local/with-services.sh cargo test --workspace
+	$(MAKE) test-chart
 	$(MAKE) test-ui
 
 test-chart: ## the Helm chart's offline checks: lint, render every mode, validate, flags vs --help, metric names

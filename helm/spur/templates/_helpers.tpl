@@ -260,6 +260,22 @@ securityContext:
   {{- toYaml .root.Values.podSecurityContext | nindent 2 }}
 {{- end -}}
 
+{{/* The schema tool's settings: Jaeger's create.sh names (KEYSPACE, MODE, DATACENTER) beside
+the connection's CASSANDRA_* ones; it takes no SPAN_STORAGE_TYPE. */}}
+{{- define "spur.cassandraSchema.config" -}}
+{{- $c := .Values.storage.cassandra -}}
+CASSANDRA_SERVERS: {{ required "storage.cassandra.servers is required when storage.type is cassandra" $c.servers | quote }}
+CASSANDRA_PORT: {{ $c.port | quote }}
+KEYSPACE: {{ $c.keyspace | quote }}
+{{- with $c.localDc }}
+MODE: "prod"
+DATACENTER: {{ . | quote }}
+{{- end }}
+{{- with $c.username }}
+CASSANDRA_USERNAME: {{ . | quote }}
+{{- end }}
+{{- end -}}
+
 {{/* The storage commands the hooks and CronJobs run (binaries of the same image). */}}
 {{- define "spur.cassandraSchemaCommand" -}}
 [/usr/local/bin/spur-cassandra-schema, init]
