@@ -21,7 +21,7 @@ build: ## build every crate (debug)
 test: ## run every test: unit, golden, property, bad-input, real-client and real-server tests, the chart's offline checks, then the web UI in headless Chromium
 	bash tests/clients/live/install.sh
 	bash tests/jaeger/build.sh
-	bash deploy/local/with-services.sh cargo test --workspace
+	bash deploy/local/with-services.sh cargo test --workspace --no-fail-fast
 	$(MAKE) test-chart
 	$(MAKE) test-ui
 

@@ -48,6 +48,13 @@ async fn client_datagrams_on_both_udp_ports_reach_the_query_api() {
         .unwrap()
         .batch;
         let trace_id = batch.spans[0].trace_id().unwrap();
+        let sent: Vec<_> = batch
+            .spans
+            .iter()
+            .filter(|s| s.trace_id == batch.spans[0].trace_id)
+            .collect();
+        // The trace answers once its first span is stored; wait (bounded) for all of them, as
+        // the spans of one datagram may reach the store in more than one write.
         let mut found = serde_json::Value::Null;
         for _ in 0..200 {
             let response = http
@@ -57,18 +64,18 @@ async fn client_datagrams_on_both_udp_ports_reach_the_query_api() {
                 .unwrap();
             if response.status() == 200 {
                 found = response.json().await.unwrap();
-                break;
+                if found["data"][0]["spans"]
+                    .as_array()
+                    .is_some_and(|spans| spans.len() >= sent.len())
+                {
+                    break;
+                }
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let spans = found["data"][0]["spans"]
             .as_array()
             .unwrap_or_else(|| panic!("{name}: trace not found"));
-        let sent: Vec<_> = batch
-            .spans
-            .iter()
-            .filter(|s| s.trace_id == batch.spans[0].trace_id)
-            .collect();
         assert_eq!(spans.len(), sent.len(), "{name}");
         for span in sent {
             let span_id = format!("{}", span.span_id().unwrap());
