@@ -167,9 +167,8 @@ pub async fn run(
     let topic = config.consumer.topic.clone();
 
     let mut full_since: Option<Instant> = None;
-    // Messages consumed per partition since the last count, and the counters they go to.
-    let mut consumed: BTreeMap<i32, u64> = BTreeMap::new();
-    let mut consumed_counters: BTreeMap<i32, metrics::Counter> = BTreeMap::new();
+    // Per partition: its consumed-messages counter and the messages of this burst not yet added.
+    let mut consumed: BTreeMap<i32, (metrics::Counter, u64)> = BTreeMap::new();
 
     loop {
         let full = in_flight >= config.parallelism;
@@ -225,7 +224,11 @@ pub async fn run(
                     match message {
                         Ok(message) => {
                             let partition = message.partition();
-                            consumed.entry(partition).or_insert(0).add_assign(1);
+                            consumed
+                                .entry(partition)
+                                .or_insert_with(|| (messages_counter(&topic, partition), 0))
+                                .1
+                                .add_assign(1);
                             gathering.last_offsets.insert(partition, message.offset());
                             gathering.payloads.push(Payload {
                                 partition,
@@ -245,7 +248,9 @@ pub async fn run(
                         next = consumer.recv().now_or_never();
                     }
                 }
-                count_consumed(&mut consumed, &mut consumed_counters, &topic);
+                for (counter, pending) in consumed.values_mut() {
+                    counter.increment(std::mem::take(pending));
+                }
             }
         }
     }
@@ -285,21 +290,9 @@ pub async fn run(
     Ok(report)
 }
 
-/// Adds the messages consumed per partition to their counters (one increment per partition for
-/// a whole burst).
-fn count_consumed(
-    consumed: &mut BTreeMap<i32, u64>,
-    counters: &mut BTreeMap<i32, metrics::Counter>,
-    topic: &str,
-) {
-    for (partition, count) in std::mem::take(consumed) {
-        counters
-            .entry(partition)
-            .or_insert_with(|| {
-                metrics::counter!(MESSAGES, "topic" => topic.to_owned(), "partition" => partition.to_string())
-            })
-            .increment(count);
-    }
+/// The consumed-messages counter of one partition.
+fn messages_counter(topic: &str, partition: i32) -> metrics::Counter {
+    metrics::counter!(MESSAGES, "topic" => topic.to_owned(), "partition" => partition.to_string())
 }
 
 fn dispatch(
