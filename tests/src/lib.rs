@@ -16,6 +16,8 @@
 //! [`unique_name`] gives names that differ on every run, so re-runs against long-lived servers do
 //! not collide with data left by earlier runs.
 
+pub mod metric_names;
+
 use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

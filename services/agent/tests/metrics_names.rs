@@ -6,23 +6,10 @@
 
 mod common;
 
-use std::collections::BTreeSet;
-
 use common::{Agent, Collector, eventually};
+use spur_e2e::metric_names;
 use spur_model::testing::sample_batch;
 use spur_model::thrift::writer::{ThriftProtocol, encode_agent_message};
-
-fn documented() -> BTreeSet<String> {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
-    let begin = readme.find("<!-- agent-metrics:begin -->").unwrap();
-    let end = readme.find("<!-- agent-metrics:end -->").unwrap();
-    readme[begin..end]
-        .lines()
-        .filter_map(|line| line.strip_prefix("| `")?.split('`').next())
-        .map(str::to_owned)
-        .collect()
-}
 
 #[tokio::test]
 async fn every_metric_shown_is_documented() {
@@ -64,22 +51,8 @@ async fn every_metric_shown_is_documented() {
     }
     assert!(eventually(10, || collector.recorded.count() == 8).await);
 
-    let scraped: BTreeSet<String> = agent
-        .metrics()
-        .await
-        .lines()
-        .filter(|line| !line.starts_with('#') && !line.is_empty())
-        .filter_map(|line| line.split(['{', ' ']).next())
-        .map(|name| {
-            ["_bucket", "_sum", "_count"]
-                .iter()
-                .find_map(|suffix| name.strip_suffix(suffix))
-                .unwrap_or(name)
-                .to_owned()
-        })
-        .filter(|name| name.starts_with("jaeger_agent") || name.starts_with("spur_agent"))
-        .collect();
-    let documented = documented();
+    let scraped = metric_names::scraped(&agent.metrics().await, &["jaeger_agent", "spur_agent"]);
+    let documented = metric_names::documented("agent-metrics").unwrap();
     let undocumented: Vec<_> = scraped.difference(&documented).collect();
     assert!(
         undocumented.is_empty(),

@@ -11,18 +11,6 @@ use std::sync::Arc;
 use common::{default_config, fixture, start};
 use spur_storage::memory::MemoryStore;
 
-fn documented() -> BTreeSet<String> {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
-    let begin = readme.find("<!-- collector-metrics:begin -->").unwrap();
-    let end = readme.find("<!-- collector-metrics:end -->").unwrap();
-    readme[begin..end]
-        .lines()
-        .filter_map(|line| line.strip_prefix("| `")?.split('`').next())
-        .map(str::to_owned)
-        .collect()
-}
-
 #[tokio::test]
 async fn every_metric_shown_is_documented() {
     let store = Arc::new(MemoryStore::new(1_000));
@@ -68,7 +56,7 @@ async fn every_metric_shown_is_documented() {
         .await
         .unwrap();
     let text = collector.metrics().await;
-    let documented = documented();
+    let documented = spur_e2e::metric_names::documented("collector-metrics").unwrap();
     let mut shown = BTreeSet::new();
     for line in text
         .lines()

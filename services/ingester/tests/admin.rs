@@ -5,24 +5,12 @@
 
 mod common;
 
-use std::collections::BTreeSet;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::*;
+use spur_e2e::metric_names;
 use spur_kafka::Encoding;
-
-fn documented() -> BTreeSet<String> {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
-    let begin = readme.find("<!-- ingester-metrics:begin -->").unwrap();
-    let end = readme.find("<!-- ingester-metrics:end -->").unwrap();
-    readme[begin..end]
-        .lines()
-        .filter_map(|line| line.strip_prefix("| `")?.split('`').next())
-        .map(str::to_owned)
-        .collect()
-}
 
 async fn get(url: &str) -> Option<(u16, String)> {
     let response = reqwest::get(url).await.ok()?;
@@ -113,20 +101,8 @@ async fn admin_port_serves_health_and_the_documented_metrics() {
         2.0
     );
 
-    let scraped: BTreeSet<String> = scrape
-        .lines()
-        .filter(|line| !line.starts_with('#') && !line.is_empty())
-        .filter_map(|line| line.split(['{', ' ']).next())
-        .map(|name| {
-            ["_bucket", "_sum", "_count"]
-                .iter()
-                .find_map(|suffix| name.strip_suffix(suffix))
-                .unwrap_or(name)
-                .to_owned()
-        })
-        .filter(|name| name.starts_with("jaeger_ingester") || name.starts_with("spur_ingester"))
-        .collect();
-    let documented = documented();
+    let scraped = metric_names::scraped(&scrape, &["jaeger_ingester", "spur_ingester"]);
+    let documented = metric_names::documented("ingester-metrics").unwrap();
     let undocumented: Vec<_> = scraped.difference(&documented).collect();
     assert!(
         undocumented.is_empty(),
