@@ -11,7 +11,8 @@
 //! `cargo run --release -p spur-storage-cassandra --example cassandra_bench` (SPANS, default
 //! 20000; WRITERS, default 8 writes in flight; ROUNDS, default 3, of plain then backend;
 //! LOAD_SPANS, default SPANS: the last backend store is filled up to this many spans before the
-//! reads, e.g. 1000000 for read latency over a million spans).
+//! reads, e.g. 1000000 for read latency over a million spans; READ_ONLY=1 skips the writes and
+//! measures the reads again over the keyspace a previous run left, e.g. once the machine is quiet).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -161,6 +162,14 @@ async fn main() {
             .expect("connect to Cassandra"),
     );
     println!("spans: {count}, batch {BATCH}, {writers} writes in flight");
+    if env_number("READ_ONLY", 0) == 1 {
+        let options = CassandraOptions::new(vec![address.clone()], KEYSPACE);
+        let store = CassandraStore::with_session(session, options)
+            .await
+            .expect("open the store a previous run filled");
+        read_latency(&store, count, env_number("LOAD_SPANS", count)).await;
+        return;
+    }
 
     // Plain loop and backend alternate, ROUNDS times each, so both see the same warm server.
     let rounds = env_number("ROUNDS", 3);
@@ -245,6 +254,12 @@ async fn main() {
             started.elapsed().as_secs_f64()
         );
     }
+    read_latency(&store, count, loaded).await;
+}
+
+/// get-trace and find-traces latency over a keyspace holding `loaded` spans, of which the
+/// backend's first `count` (seed 2) are looked up by trace id.
+async fn read_latency(store: &CassandraStore, count: usize, loaded: usize) {
     let traces = (count as u64 / SPANS_PER_TRACE).max(1);
     let mut get = Vec::new();
     for n in (0..traces).step_by((traces as usize / 200).max(1)) {
@@ -262,7 +277,7 @@ async fn main() {
     for n in 0..100 {
         let query = TraceQuery {
             service_name: format!("service-{}", n % 20),
-            start_time_min: now - 3_600_000_000,
+            start_time_min: now - 24 * 3_600_000_000,
             start_time_max: now,
             num_traces: 20,
             ..TraceQuery::default()
