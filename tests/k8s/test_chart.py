@@ -60,7 +60,7 @@ SCENARIOS = [
      "restricted", ["collector.queueSize=4000"]),
     ("direct-elasticsearch", ["mode=direct", "storage.type=elasticsearch", "storage.elasticsearch.existingSecret=es",
                               "storage.elasticsearch.username=spur", "storage.elasticsearch.cleaner.enabled=true",
-                              "storage.elasticsearch.rollover.enabled=true"],
+                              "storage.elasticsearch.useAliases=true", "storage.elasticsearch.rollover.enabled=true"],
      "restricted", ["collector.numWorkers=20"]),
     ("direct-opensearch", ["mode=direct", "storage.type=opensearch", "collector.autoscaling.enabled=false"],
      "restricted", ["collector.tags=cluster=eu"]),
@@ -101,6 +101,8 @@ BAD = [
     ("storage.elasticsearch.serverUrls", ["mode=kafka", "storage.type=opensearch",
                                           "storage.elasticsearch.serverUrls="]),
     ("kafka.brokers", ["mode=kafka", "kafka.brokers="]),
+    ("storage.elasticsearch.useAliases", ["mode=direct", "storage.type=elasticsearch",
+                                          "storage.elasticsearch.rollover.enabled=true"]),
     ("storage.type embedded", ["mode=kafka", "storage.type=embedded"]),
     ("pullPolicy", ["image.pullPolicy=Sometimes"]),
     ("maxReplicas", ["collector.autoscaling.maxReplicas=ten"]),
@@ -424,8 +426,11 @@ def check_release(sc, release, ns, values, objs):
                         check(env.get("CASSANDRA_SERVERS", {}).get("value") == values["storage"]["cassandra"]["servers"],
                               f"{where}: CASSANDRA_SERVERS")
                     if storage in ("elasticsearch", "opensearch"):
-                        check(env.get("ES_SERVER_URLS", {}).get("value") == values["storage"]["elasticsearch"]["serverUrls"],
-                              f"{where}: ES_SERVER_URLS")
+                        es = values["storage"]["elasticsearch"]
+                        check(env.get("ES_SERVER_URLS", {}).get("value") == es["serverUrls"], f"{where}: ES_SERVER_URLS")
+                        aliases = env.get("ES_USE_ALIASES", {}).get("value")
+                        check(aliases == ("true" if es.get("useAliases") else None),
+                              f"{where}: ES_USE_ALIASES {aliases} with useAliases {es.get('useAliases')}")
                 if comp == "ingester":
                     check(env.get("KAFKA_CONSUMER_BROKERS", {}).get("value") == values["kafka"]["brokers"],
                           f"{where}: KAFKA_CONSUMER_BROKERS")

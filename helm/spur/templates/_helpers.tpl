@@ -162,6 +162,9 @@ ES_SERVER_URLS: {{ required "storage.elasticsearch.serverUrls is required when s
 {{- with $s.elasticsearch.indexPrefix }}
 ES_INDEX_PREFIX: {{ . | quote }}
 {{- end }}
+{{- if $s.elasticsearch.useAliases }}
+ES_USE_ALIASES: "true"
+{{- end }}
 {{- with $s.elasticsearch.username }}
 ES_USERNAME: {{ . | quote }}
 {{- end }}

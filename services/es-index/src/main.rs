@@ -57,8 +57,8 @@ struct Common {
     /// Basic authentication password.
     #[arg(long, env = "ES_PASSWORD", hide_env_values = true)]
     password: Option<String>,
-    /// Rollover mode: indices behind -read/-write aliases (overrides ES_USE_ALIASES).
-    #[arg(long)]
+    /// Rollover mode: indices behind -read/-write aliases (as the services' ES_USE_ALIASES).
+    #[arg(long, env = "ES_USE_ALIASES")]
     rollover: bool,
     /// How long to wait for the cluster to answer, seconds.
     #[arg(long, env = "ES_WAIT_TIMEOUT", default_value_t = 60)]
