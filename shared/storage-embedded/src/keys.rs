@@ -3,15 +3,14 @@
 //! | keyspace | key | value |
 //! |---|---|---|
 //! | `spans` | trace id (16) · start (8) · span id (8) · content hash (8) | the span, protobuf, process embedded |
-//! | `index` | 1 · service · inverted bucket (8) · write sequence (8) | postings |
-//! | `index` | 2 · service · operation · inverted bucket · write sequence | postings |
-//! | `index` | 3 · service · tag key · tag value · inverted bucket · write sequence | postings |
+//! | `index` | prefix hash (8) · inverted bucket second (4) · write sequence (8) | postings |
 //! | `expiry` | bucket end (8) · write sequence (8) | the span and index keys that write put in that bucket |
 //! | `services` | service | empty |
 //! | `operations` | service · span kind · operation | empty |
 //! | `dependencies` | timestamp (8) · sequence (8) | `GetDependenciesResponse`, protobuf |
 //! | `pending` | write sequence (8) | the span keys of one write not yet indexed ([`crate::pending`]) |
 //! | `meta` | `open-count` | how many times the store was opened (u64), the high bits of write sequences |
+//! | `meta` | `index-format` | [`INDEX_FORMAT`] (u32): the index layout the `index` keyspace holds |
 //!
 //! Index entries are **postings**: one indexer pass over many writes adds one entry per distinct
 //! index prefix and one-second bucket of start times, whose value lists `(start, duration, trace id)`
@@ -19,6 +18,13 @@
 //! bounds: candidates outside them are dropped without reading their spans. A batch of 100 spans with 20 tags thus writes about a hundred index entries
 //! instead of two thousand. Queries read the postings of a bucket, order them by start time and
 //! check candidates exactly.
+//!
+//! An index **prefix** names what is searched: 1 · service, 2 · service · operation, or 3 ·
+//! service · tag key · tag value. Its entries are keyed by the prefix's XXH3-64 hash, so every
+//! index key is 20 bytes, short enough for the engine to keep inline in its memtable nodes
+//! (comparisons never chase a pointer: measured, this halves the cost of inserting index
+//! entries). Two prefixes sharing a hash only add candidates: queries check every candidate
+//! trace against the query itself.
 //!
 //! Strings are written as a 4-byte big-endian length then the bytes, so no string can run into
 //! the next field. Times are microseconds, made sortable as unsigned big-endian (sign bit
@@ -29,6 +35,10 @@
 pub(crate) const TRACE_ID_LEN: usize = 16;
 pub(crate) const SPAN_KEY_LEN: usize = TRACE_ID_LEN + 8 + 8 + 8;
 pub(crate) const TIME_LEN: usize = 8;
+/// Bytes of an index key: prefix hash (8), inverted bucket second (4), write sequence (8).
+pub(crate) const INDEX_KEY_LEN: usize = 8 + 4 + 8;
+/// The index layout written by this build (1: prefixes written out in index keys; 2: hashed).
+pub(crate) const INDEX_FORMAT: u32 = 2;
 
 const INDEX_SERVICE: u8 = 1;
 const INDEX_OPERATION: u8 = 2;
@@ -39,15 +49,6 @@ pub(crate) const MAX_INDEXED_LEN: usize = 1024;
 
 pub(crate) fn sortable_time(micros: i64) -> [u8; 8] {
     ((micros as u64) ^ (1 << 63)).to_be_bytes()
-}
-
-pub(crate) fn inverted_time(micros: i64) -> [u8; 8] {
-    (!((micros as u64) ^ (1 << 63))).to_be_bytes()
-}
-
-pub(crate) fn time_from_inverted(bytes: &[u8]) -> Option<i64> {
-    let array: [u8; 8] = bytes.try_into().ok()?;
-    Some((!u64::from_be_bytes(array) ^ (1 << 63)) as i64)
 }
 
 fn put_str(out: &mut Vec<u8>, text: &str) {
@@ -93,16 +94,9 @@ pub(crate) fn tag_prefix_into(out: &mut Vec<u8>, service: &str, tag_key: &str, t
     put_str(out, tag_value);
 }
 
-/// A posting group's key in pending work: the index prefix followed by the bucket.
-pub(crate) fn push_bucket(out: &mut Vec<u8>, bucket: i64) {
-    out.extend_from_slice(&bucket.to_be_bytes());
-}
-
-/// Splits a posting group's key into (index prefix, bucket).
-pub(crate) fn split_bucket(group: &[u8]) -> Option<(&[u8], i64)> {
-    let split = group.len().checked_sub(TIME_LEN)?;
-    let bucket = i64::from_be_bytes(group.get(split..)?.try_into().ok()?);
-    Some((group.get(..split)?, bucket))
+/// What index keys carry of a prefix: its XXH3-64 hash.
+pub(crate) fn prefix_hash(prefix: &[u8]) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(prefix)
 }
 
 pub(crate) fn service_prefix(service: &str) -> Vec<u8> {
@@ -144,19 +138,27 @@ pub(crate) fn bucket_of(micros: i64) -> i64 {
     micros.div_euclid(BUCKET_MICROS) * BUCKET_MICROS
 }
 
-/// An index entry: the prefix, then the inverted bucket start and the write's sequence number.
-pub(crate) fn index_entry(prefix: &[u8], bucket: i64, sequence: u64) -> Vec<u8> {
-    let mut key = Vec::with_capacity(prefix.len() + TIME_LEN + 8);
-    key.extend_from_slice(prefix);
-    key.extend_from_slice(&inverted_time(bucket));
-    key.extend_from_slice(&sequence.to_be_bytes());
+/// A bucket's second, as index keys hold it: seconds since the epoch, clamped to what 4 bytes
+/// hold (1970 to 2106; a span outside that is indexed in the nearest bucket and still checked
+/// exactly by queries).
+fn bucket_second(bucket: i64) -> u32 {
+    u32::try_from(bucket.div_euclid(BUCKET_MICROS).max(0)).unwrap_or(u32::MAX)
+}
+
+/// An index entry's key: the prefix hash, the inverted bucket second (newest first) and the
+/// write's sequence number; [`INDEX_KEY_LEN`] bytes.
+pub(crate) fn index_entry(prefix_hash: u64, bucket: i64, sequence: u64) -> [u8; INDEX_KEY_LEN] {
+    let mut key = [0; INDEX_KEY_LEN];
+    key[..8].copy_from_slice(&prefix_hash.to_be_bytes());
+    key[8..12].copy_from_slice(&(!bucket_second(bucket)).to_be_bytes());
+    key[12..].copy_from_slice(&sequence.to_be_bytes());
     key
 }
 
-/// The bucket start of an index entry's key.
+/// The bucket (its start, µs) of an index entry's key.
 pub(crate) fn index_entry_bucket(key: &[u8]) -> Option<i64> {
-    let tail = key.len().checked_sub(TIME_LEN + 8)?;
-    time_from_inverted(key.get(tail..tail + TIME_LEN)?)
+    let second = !u32::from_be_bytes(key.get(8..12)?.try_into().ok()?);
+    Some(i64::from(second) * BUCKET_MICROS)
 }
 
 pub(crate) fn push_posting(value: &mut Vec<u8>, posting: &Posting) {
@@ -273,22 +275,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn times_sort_as_numbers_and_inverted_times_in_reverse() {
+    fn times_sort_as_numbers() {
         let times = [-5_000_000i64, -1, 0, 1, 1_700_000_000_000_000];
         for pair in times.windows(2) {
             assert!(sortable_time(pair[0]) < sortable_time(pair[1]));
-            assert!(inverted_time(pair[0]) > inverted_time(pair[1]));
-        }
-        for time in times {
-            assert_eq!(time_from_inverted(&inverted_time(time)), Some(time));
         }
     }
 
     #[test]
     fn prefixes_cannot_run_into_each_other() {
         assert!(!operation_prefix("ab", "c").starts_with(&operation_prefix("a", "bc")));
-        let entry = index_entry(&service_prefix("svc"), bucket_of(42), 7);
+        let hash = prefix_hash(&service_prefix("svc"));
+        let entry = index_entry(hash, bucket_of(42), 7);
         assert_eq!(index_entry_bucket(&entry), Some(0));
+        // Newest bucket first; times outside 1970..2106 land in the nearest bucket.
+        assert!(index_entry(hash, 5_000_000, 0) < index_entry(hash, 4_000_000, u64::MAX));
+        assert_eq!(index_entry_bucket(&index_entry(hash, -9, 0)), Some(0));
+        assert_eq!(
+            index_entry_bucket(&index_entry(hash, i64::MAX, 0)),
+            Some(i64::from(u32::MAX) * BUCKET_MICROS)
+        );
         let mut value = Vec::new();
         let first = Posting {
             start: -3,

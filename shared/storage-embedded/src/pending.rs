@@ -17,14 +17,14 @@ pub(crate) fn span_keys(value: &[u8]) -> impl Iterator<Item = &[u8]> {
     value.chunks_exact(keys::SPAN_KEY_LEN)
 }
 
-/// Postings per posting group (index prefix followed by bucket, see `keys::push_bucket`) and
-/// span keys per bucket, gathered from many writes' spans.
+/// Postings per posting group (index prefix hash, bucket) and span keys per bucket, gathered
+/// from many writes' spans.
 #[derive(Debug, Default)]
 pub(crate) struct IndexWork {
-    pub postings: FxHashMap<Vec<u8>, Vec<u8>>,
+    pub postings: FxHashMap<(u64, i64), Vec<u8>>,
     pub span_keys: FxHashMap<i64, Vec<Vec<u8>>>,
-    /// Reused buffer for posting group keys.
-    group: Vec<u8>,
+    /// Reused buffer for index prefixes.
+    prefix: Vec<u8>,
 }
 
 impl IndexWork {
@@ -42,11 +42,11 @@ impl IndexWork {
                 .and_then(|id| id.try_into().ok())
                 .unwrap_or_default(),
         };
-        let mut group = std::mem::take(&mut self.group);
-        keys::service_prefix_into(&mut group, service);
-        self.post(&mut group, bucket, &posting);
-        keys::operation_prefix_into(&mut group, service, &span.operation_name);
-        self.post(&mut group, bucket, &posting);
+        let mut prefix = std::mem::take(&mut self.prefix);
+        keys::service_prefix_into(&mut prefix, service);
+        self.post(&prefix, bucket, &posting);
+        keys::operation_prefix_into(&mut prefix, service, &span.operation_name);
+        self.post(&prefix, bucket, &posting);
         for tag in searchable_tags(span) {
             let formatted;
             let value = if tag.v_type == ValueType::String as i32 {
@@ -56,29 +56,24 @@ impl IndexWork {
                 formatted.as_str()
             };
             if tag.key.len() <= keys::MAX_INDEXED_LEN && value.len() <= keys::MAX_INDEXED_LEN {
-                keys::tag_prefix_into(&mut group, service, &tag.key, value);
-                self.post(&mut group, bucket, &posting);
+                keys::tag_prefix_into(&mut prefix, service, &tag.key, value);
+                self.post(&prefix, bucket, &posting);
             }
         }
-        self.group = group;
+        self.prefix = prefix;
         self.span_keys
             .entry(bucket)
             .or_default()
             .push(span_key.to_vec());
     }
 
-    /// Appends a posting to the group `prefix` + `bucket`; the group key is allocated only when
-    /// first seen.
-    fn post(&mut self, prefix: &mut Vec<u8>, bucket: i64, posting: &keys::Posting) {
-        keys::push_bucket(prefix, bucket);
-        match self.postings.get_mut(prefix.as_slice()) {
-            Some(postings) => keys::push_posting(postings, posting),
-            None => {
-                let mut postings = Vec::with_capacity(keys::POSTING_LEN * 4);
-                keys::push_posting(&mut postings, posting);
-                self.postings.insert(prefix.clone(), postings);
-            }
-        }
+    /// Appends a posting to the group of `prefix` and `bucket`.
+    fn post(&mut self, prefix: &[u8], bucket: i64, posting: &keys::Posting) {
+        let postings = self
+            .postings
+            .entry((keys::prefix_hash(prefix), bucket))
+            .or_insert_with(|| Vec::with_capacity(keys::POSTING_LEN * 2));
+        keys::push_posting(postings, posting);
     }
 }
 
@@ -107,9 +102,8 @@ mod tests {
         let mut work = IndexWork::default();
         work.add_span(&key, &span);
         work.add_span(&key, &span);
-        let mut expected = keys::tag_prefix("svc", "http.status_code", "200");
-        keys::push_bucket(&mut expected, 2_000_000);
-        let postings: Vec<_> = keys::postings(&work.postings[&expected]).collect();
+        let expected = keys::prefix_hash(&keys::tag_prefix("svc", "http.status_code", "200"));
+        let postings: Vec<_> = keys::postings(&work.postings[&(expected, 2_000_000)]).collect();
         assert_eq!(postings.len(), 2);
         assert_eq!(postings[0].duration, 7);
         assert_eq!(postings[0].trace_id, TraceId::new(0, 9).to_bytes());

@@ -76,6 +76,7 @@ fn next_open_count(db: &Database) -> Result<u64, StorageError> {
 }
 
 const OPEN_COUNT: &str = "open-count";
+const INDEX_FORMAT: &str = "index-format";
 
 fn internal(error: impl std::fmt::Display) -> StorageError {
     StorageError::Internal(format!("embedded store: {error}"))
@@ -111,7 +112,7 @@ impl Store {
             })
             .map_err(internal)
         };
-        Ok(Store {
+        let store = Store {
             spans: keyspace("spans", LARGE_MEMTABLE_BYTES)?,
             index: keyspace("index", LARGE_MEMTABLE_BYTES)?,
             expiry: keyspace("expiry", SMALL_MEMTABLE_BYTES)?,
@@ -125,7 +126,59 @@ impl Store {
             sequence: AtomicU64::new(next_open_count(&db)? << 40),
             db,
             retention,
-        })
+        };
+        store.upgrade_index()?;
+        Ok(store)
+    }
+
+    /// Rebuilds the index of a store written with another index layout (see `keys`): deletes
+    /// its index entries and queues every stored span as pending work, which the indexer then
+    /// reads back and indexes. A new store is only marked with the current layout.
+    fn upgrade_index(&self) -> Result<(), StorageError> {
+        let meta = self
+            .db
+            .keyspace("meta", KeyspaceCreateOptions::default)
+            .map_err(internal)?;
+        let format = meta
+            .get(INDEX_FORMAT)
+            .map_err(internal)?
+            .and_then(|value| value.as_ref().try_into().ok().map(u32::from_be_bytes));
+        if format == Some(keys::INDEX_FORMAT) {
+            return Ok(());
+        }
+        // In bounded batches; interrupted, the next opening starts over (re-queued spans are
+        // then indexed twice, which queries do not show).
+        let mut batch = self.db.batch().durability(Some(PersistMode::Buffer));
+        for (n, entry) in self.index.iter().enumerate() {
+            batch.remove(&self.index, entry.key().map_err(internal)?);
+            if n % SWEEP_KEYS == SWEEP_KEYS - 1 {
+                std::mem::replace(&mut batch, self.db.batch())
+                    .commit()
+                    .map_err(internal)?;
+            }
+        }
+        let mut span_keys = Vec::new();
+        for entry in self.spans.iter() {
+            span_keys.extend_from_slice(&entry.key().map_err(internal)?);
+            if span_keys.len() >= INDEX_PASS_SPANS * keys::SPAN_KEY_LEN {
+                let sequence = self.sequence.fetch_add(1, Ordering::Relaxed);
+                batch.insert(
+                    &self.pending,
+                    sequence.to_be_bytes(),
+                    std::mem::take(&mut span_keys),
+                );
+                std::mem::replace(&mut batch, self.db.batch())
+                    .commit()
+                    .map_err(internal)?;
+            }
+        }
+        if !span_keys.is_empty() {
+            let sequence = self.sequence.fetch_add(1, Ordering::Relaxed);
+            batch.insert(&self.pending, sequence.to_be_bytes(), span_keys);
+        }
+        batch.insert(&meta, INDEX_FORMAT, keys::INDEX_FORMAT.to_be_bytes());
+        batch.commit().map_err(internal)?;
+        self.db.persist(PersistMode::SyncData).map_err(internal)
     }
 
     /// Spans starting before this are expired: never returned, and swept.
@@ -257,16 +310,13 @@ impl Store {
         for (bucket, span_keys) in work.span_keys {
             expiry.entry(bucket).or_default().span_keys = span_keys;
         }
-        for (group, postings) in work.postings {
-            let Some((prefix, bucket)) = keys::split_bucket(&group) else {
-                continue;
-            };
-            let key = keys::index_entry(prefix, bucket, sequence);
+        for ((prefix_hash, bucket), postings) in work.postings {
+            let key = keys::index_entry(prefix_hash, bucket, sequence);
             expiry
                 .entry(bucket)
                 .or_default()
                 .index_keys
-                .push(key.clone());
+                .push(key.to_vec());
             batch.insert(&self.index, key, postings);
         }
         for (bucket, list) in expiry {
@@ -344,8 +394,9 @@ impl Store {
         };
         // Buckets run newest first, from the window's end to its start; within a bucket the
         // postings are put in start order, so candidates are met newest first throughout.
-        let from = keys::index_entry(&prefix, keys::bucket_of(query.start_time_max), 0);
-        let to = keys::index_entry(&prefix, keys::bucket_of(start_min), u64::MAX);
+        let prefix_hash = keys::prefix_hash(&prefix);
+        let from = keys::index_entry(prefix_hash, keys::bucket_of(query.start_time_max), 0);
+        let to = keys::index_entry(prefix_hash, keys::bucket_of(start_min), u64::MAX);
         let mut search = Search::new(limit);
         let mut bucket_postings: Vec<keys::Posting> = Vec::new();
         let mut current_bucket = None;
@@ -593,6 +644,63 @@ mod tests {
         let found = store.find_traces(&query).unwrap();
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].1, vec![span]);
+        assert_eq!(store.pending.iter().count(), 0);
+        drop(store);
+        let _ = std::fs::remove_dir_all(&directory);
+    }
+
+    #[test]
+    fn a_store_with_an_older_index_layout_is_reindexed_at_opening() {
+        let directory = std::env::temp_dir().join(format!("spur-upgrade-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&directory);
+        let span = |trace: u64| Span {
+            trace_id: TraceId::new(0, trace).to_bytes().to_vec(),
+            span_id: 1u64.to_be_bytes().to_vec(),
+            operation_name: "old".into(),
+            start_time: Some(spur_model::time::timestamp_from_micros(now_micros())),
+            duration: Some(spur_model::time::duration_from_micros(1)),
+            tags: vec![spur_model::api_v2::KeyValue::string("k", "v")],
+            process: Some(Process {
+                service_name: "upgrade".into(),
+                tags: Vec::new(),
+            }),
+            ..Default::default()
+        };
+        let store = Store::open(&directory, Duration::from_secs(3600)).unwrap();
+        store.write_spans(vec![span(1), span(2)]).unwrap();
+        store.apply_all_pending().unwrap();
+        // Make it look written by a build with layout 1: no format mark, index keys of another
+        // shape, which this build's queries would never find.
+        let meta = store
+            .db
+            .keyspace("meta", KeyspaceCreateOptions::default)
+            .unwrap();
+        meta.remove(INDEX_FORMAT).unwrap();
+        drop(meta);
+        for entry in store.index.iter() {
+            store.index.remove(entry.key().unwrap()).unwrap();
+        }
+        let stale = [[1u8].as_slice(), b"\0\0\0\x07upgrade", &[0xff; 16]].concat();
+        store.index.insert(stale.clone(), [7u8; 32]).unwrap();
+        drop(store);
+
+        let store = Store::open(&directory, Duration::from_secs(3600)).unwrap();
+        assert!(
+            store.index.get(&stale).unwrap().is_none(),
+            "old entries gone"
+        );
+        let query = TraceQuery {
+            service_name: "upgrade".into(),
+            tags: [("k".to_owned(), "v".to_owned())].into(),
+            start_time_min: 0,
+            start_time_max: i64::MAX,
+            num_traces: 5,
+            ..TraceQuery::default()
+        };
+        assert_eq!(store.find_traces(&query).unwrap().len(), 2);
+        drop(store);
+        // Marked: the next opening does not queue the spans again.
+        let store = Store::open(&directory, Duration::from_secs(3600)).unwrap();
         assert_eq!(store.pending.iter().count(), 0);
         drop(store);
         let _ = std::fs::remove_dir_all(&directory);
