@@ -621,3 +621,82 @@ fn compare_spans(
         );
     }
 }
+
+/// A tag as the Jaeger client senders print it: `{key, type, value}`.
+fn neutral(tag: &KeyValue) -> Value {
+    use spur_model::api_v2::ValueType;
+    let (kind, value) = match tag.v_type() {
+        ValueType::String => ("string", Value::from(tag.v_str.clone())),
+        ValueType::Bool => ("bool", Value::from(tag.v_bool)),
+        ValueType::Int64 => ("int64", Value::from(tag.v_int64)),
+        ValueType::Float64 => ("float64", Value::from(tag.v_float64)),
+        ValueType::Binary => ("binary", Value::from(hex(&tag.v_binary))),
+    };
+    serde_json::json!({"key": tag.key, "type": kind, "value": value})
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn sorted_values(mut values: Vec<Value>) -> Vec<Value> {
+    values.sort_by_key(Value::to_string);
+    values
+}
+
+/// The spans a store returns for the trace `jaeger_python.py` described (through the agent,
+/// which forwards over gRPC: `format` is then `proto`): each span once, ids, parent, name, µs
+/// times, tags (plus the collector's format tag), logs and the process exactly.
+pub fn compare_jaeger_client(doc: &Value, service: &str, format: &str, stored: &[Span]) {
+    let sent = list(doc, "spans");
+    assert_eq!(stored.len(), sent.len(), "each span once: {stored:#?}");
+    for want in sent {
+        let name = text(want, "operation_name");
+        let got = stored
+            .iter()
+            .find(|span| hex(&span.span_id) == text(want, "span_id"))
+            .unwrap_or_else(|| panic!("{name} never arrived"));
+        assert_eq!(hex(&got.trace_id), text(want, "trace_id"), "{name}: trace id");
+        assert_eq!(got.operation_name, name, "{name}: name");
+        let parent = got.parent_span_id().map(|id| format!("{:016x}", id.0));
+        assert_eq!(parent.as_deref(), want["parent_id"].as_str(), "{name}: parent");
+        let start = got.start_time.unwrap_or_default();
+        let duration = got.duration.unwrap_or_default();
+        assert_eq!(
+            micros_from_timestamp(&start),
+            integer(want, "start_time_us"),
+            "{name}: start"
+        );
+        assert_eq!(
+            micros_from_duration(&duration),
+            integer(want, "duration_us"),
+            "{name}: duration"
+        );
+        let mut want_tags = list(want, "tags").to_vec();
+        want_tags.push(serde_json::json!({"key": "internal.span.format", "type": "string", "value": format}));
+        assert_eq!(
+            sorted_values(got.tags.iter().map(neutral).collect()),
+            sorted_values(want_tags),
+            "{name}: tags"
+        );
+        let logs: Vec<Value> = got
+            .logs
+            .iter()
+            .map(|log| {
+                serde_json::json!({
+                    "timestamp_us": micros_from_timestamp(&log.timestamp.unwrap_or_default()),
+                    "fields": log.fields.iter().map(neutral).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        assert_eq!(Value::from(logs), want["logs"], "{name}: logs");
+        let process = got.process.clone().unwrap_or_default();
+        assert_eq!(process.service_name, service, "{name}: service");
+        assert_eq!(
+            sorted_values(process.tags.iter().map(neutral).collect()),
+            sorted_values(list(doc, "process_tags").to_vec()),
+            "{name}: process tags"
+        );
+        assert!(got.warnings.is_empty(), "{name}: warnings {:?}", got.warnings);
+    }
+}
