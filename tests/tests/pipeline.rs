@@ -70,6 +70,16 @@ const PACE: Duration = Duration::from_millis(50);
 /// Traces of the dependency phase.
 const FAN_OUT_TRACES: u64 = 10;
 
+/// The live senders of part 1 (each to one of the collectors in turn, the Jaeger Python client
+/// to the agent).
+const SENDERS: [Sender; 5] = [
+    Sender::OtelPythonGrpc,
+    Sender::OtelNodeHttpJson,
+    Sender::PyZipkin,
+    Sender::JaegerGo,
+    Sender::JaegerPython,
+];
+
 /// One store at a time: each run holds a Kafka, seven services and client interpreters, on a
 /// two-core machine.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -91,6 +101,9 @@ async fn pipeline_opensearch() {
 
 async fn run(store: Store) {
     let _turn = ONE_AT_A_TIME.lock().await;
+    for sender in SENDERS {
+        sender.require_environment().unwrap_or_else(|e| panic!("{e}"));
+    }
     let started = tokio::time::Instant::now();
     let mut stack = Stack::start(store)
         .await
@@ -120,21 +133,16 @@ async fn exactly_as_sent(stack: &Stack) {
         http: Some(ports.collector_http[collector]),
         agent_compact: Some(ports.agent_compact),
     };
-    let senders = [
-        (Sender::OtelPythonGrpc, to(0)),
-        (Sender::OtelNodeHttpJson, to(1)),
-        (Sender::PyZipkin, to(0)),
-        (Sender::JaegerGo, to(1)),
-        (Sender::JaegerPython, to(0)),
-    ];
-    let runs = senders.into_iter().map(|(sender, endpoints)| async move {
+    let runs = SENDERS.into_iter().enumerate().map(|(index, sender)| {
+        let endpoints = to(index % 2);
+        async move {
         let service = spur_e2e::unique_name(&format!("e2e-{sender:?}"));
         let doc = sender
             .run(&endpoints, &service)
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         (sender, service, doc)
-    });
+    }});
     let sent = join_all(runs).await;
     for (sender, service, doc) in sent {
         let (trace_id, expected) = if sender == Sender::JaegerPython {
@@ -265,6 +273,23 @@ async fn faults(stack: &mut Stack) {
     sleep(2.0).await;
     stack.collectors[0] = stack.plan.start_collector(0).await.unwrap();
 
+    // The store unreachable for 30 s, for the services only.
+    sleep(3.0).await;
+    let before = ingester_failures(stack).await;
+    eprintln!("{store:?}: {}", progress(stack).await);
+    stack.proxy.cut();
+    eprintln!("{store:?}: store cut off");
+    sleep(STORE_OUTAGE.as_secs_f64() - 5.0).await;
+    let during = ingester_failures(stack).await;
+    eprintln!("{store:?}: {}", progress(stack).await);
+    sleep(5.0).await;
+    stack.proxy.restore();
+    eprintln!("{store:?}: store back");
+    assert!(
+        during > before,
+        "the ingesters saw failed writes while the store was cut off ({before} then {during})"
+    );
+
     // kill -9 of an ingester, restarted: its partitions wait for the dead session to expire.
     sleep(3.0).await;
     stack.ingesters[0].kill9();
@@ -278,21 +303,7 @@ async fn faults(stack: &mut Stack) {
     let kafka_down = tokio::time::Instant::now();
     tokio::task::block_in_place(|| stack.kafka.restart()).unwrap();
     eprintln!("{store:?}: Kafka back after {:?}", kafka_down.elapsed());
-
-    // The store unreachable for 30 s, for the services only.
-    sleep(3.0).await;
-    let before = ingester_failures(stack).await;
-    stack.proxy.cut();
-    eprintln!("{store:?}: store cut off");
-    sleep(STORE_OUTAGE.as_secs_f64() - 5.0).await;
-    let during = ingester_failures(stack).await;
-    sleep(5.0).await;
-    stack.proxy.restore();
-    eprintln!("{store:?}: store back");
-    assert!(
-        during > before,
-        "the ingesters saw failed writes while the store was cut off ({before} then {during})"
-    );
+    eprintln!("{store:?}: {}", progress(stack).await);
 
     sleep(5.0).await;
     let sent = stream.stop().await;
@@ -306,6 +317,22 @@ fn seed_of(name: &str) -> u64 {
             (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
         })
         .max(1)
+}
+
+/// Spans written and partitions held per ingester, for the log.
+async fn progress(stack: &Stack) -> String {
+    let mut parts = Vec::new();
+    for ingester in &stack.ingesters {
+        let scrape = ingester.scrape().await.unwrap_or_default();
+        parts.push(format!(
+            "{}: {} spans written, {} partitions, paused {}",
+            ingester.name,
+            metric_sum(&scrape, "spur_ingester_spans_written_total", &[]),
+            metric_sum(&scrape, "jaeger_ingester_sarama_consumer_partitions_held", &[]),
+            metric_sum(&scrape, "spur_ingester_paused", &[]),
+        ));
+    }
+    parts.join("; ")
 }
 
 /// Failed storage writes and pauses the ingesters report, summed.

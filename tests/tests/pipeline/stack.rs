@@ -335,14 +335,34 @@ async fn drop_keyspace(keyspace: &str) -> Result<(), String> {
 }
 
 async fn delete_indices(store: Store, prefix: &str) -> Result<(), String> {
+    // Wildcard deletes are refused by default (`action.destructive_requires_name`): name them.
     let base = store.server().address();
-    let url = format!("{base}/{prefix}-*?expand_wildcards=all");
-    let response = http_client()
+    let client = http_client();
+    let url = format!("{base}/_cat/indices/{prefix}-*?format=json&h=index&expand_wildcards=all");
+    let listed: serde_json::Value = client
+        .get(&url)
+        .send()
+        .await
+        .map_err(|e| format!("{url}: {e}"))?
+        .json()
+        .await
+        .map_err(|e| format!("{url}: {e}"))?;
+    let names: Vec<&str> = listed
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|row| row["index"].as_str())
+        .collect();
+    if names.is_empty() {
+        return Ok(());
+    }
+    let url = format!("{base}/{}", names.join(","));
+    let response = client
         .delete(&url)
         .send()
         .await
-        .map_err(|e| e.to_string())?;
-    if response.status().is_success() || response.status().as_u16() == 404 {
+        .map_err(|e| format!("{url}: {e}"))?;
+    if response.status().is_success() {
         Ok(())
     } else {
         Err(format!("DELETE {url}: {}", response.status()))
