@@ -57,11 +57,14 @@ use stream::{FAN_OUT, Outcome, Sent, Stream};
 const ARRIVAL_TIMEOUT: Duration = Duration::from_secs(120);
 /// After the faults: how long every acknowledged trace may take to become queryable.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(240);
+/// How long the group may take to hand a killed ingester's partitions on (its session
+/// timeout, 45 s, and the rebalance).
+const REBALANCE_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long the store stays unreachable.
 const STORE_OUTAGE: Duration = Duration::from_secs(30);
 /// Spans a killed collector acknowledged this shortly before its kill may still have been in
 /// its producer's queue, not yet in Kafka.
-const LOSS_WINDOW: Duration = Duration::from_secs(1);
+const LOSS_WINDOW: Duration = Duration::from_secs(2);
 /// How long to keep looking for traces that may have been lost at the collector's kill.
 const AT_RISK_WAIT: Duration = Duration::from_secs(60);
 /// One request of the fault stream every this long (three spans each).
@@ -293,8 +296,9 @@ async fn faults(stack: &mut Stack) {
         "the ingesters saw failed writes while the store was cut off ({before} then {during})"
     );
 
-    // Kafka stopped and started again on its data.
-    sleep(3.0).await;
+    // Once the group has moved the dead member's partitions (its session expired), Kafka is
+    // stopped and started again on its data.
+    wait_for_partitions(stack).await;
     eprintln!("{store:?}: restarting Kafka");
     let kafka_down = tokio::time::Instant::now();
     tokio::task::block_in_place(|| stack.kafka.restart()).unwrap();
@@ -329,6 +333,28 @@ async fn progress(stack: &Stack) -> String {
         ));
     }
     parts.join("; ")
+}
+
+/// Waits (bounded) until the ingesters hold every partition of the topic between them.
+async fn wait_for_partitions(stack: &Stack) {
+    let deadline = tokio::time::Instant::now() + REBALANCE_TIMEOUT;
+    loop {
+        let mut held = 0.0;
+        for ingester in &stack.ingesters {
+            let scrape = ingester.scrape().await.unwrap_or_default();
+            held += metric_sum(&scrape, "jaeger_ingester_sarama_consumer_partitions_held", &[]);
+        }
+        if held == f64::from(stack::PARTITIONS) {
+            eprintln!("{:?}: {}", stack.plan.store, progress(stack).await);
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the ingesters hold {held} of {} partitions {REBALANCE_TIMEOUT:?} after the kill",
+            stack::PARTITIONS
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 }
 
 /// Failed storage writes and pauses the ingesters report, summed.

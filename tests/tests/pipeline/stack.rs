@@ -15,7 +15,7 @@ use spur_e2e::process::{Service, binaries, free_address, http_client};
 use spur_e2e::proxy::Proxy;
 
 /// Partitions of the run's topic: the two ingesters get two each.
-const PARTITIONS: i32 = 4;
+pub const PARTITIONS: i32 = 4;
 const READY_TIMEOUT: Duration = Duration::from_secs(120);
 /// Each collector's Kafka producer queue, small so that a Kafka outage fills it and the
 /// collectors refuse (and count) spans instead of holding them for minutes.
