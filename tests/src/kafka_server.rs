@@ -1,6 +1,7 @@
 //! A private Kafka for one test, run by `deploy/local/kafka.sh` on free ports with its own data
 //! directory, so that the test may stop and restart it without touching the shared Kafka other
-//! tests use. Dropping the handle stops it and deletes its data, whatever happened.
+//! tests use. Dropping the handle stops it and deletes its data, whatever happened; should the
+//! test process die without dropping it (killed), a detached watchdog does the same.
 //!
 //! Owns that Kafka's lifetime and topics; the jars and the JVM settings are kafka.sh's.
 
@@ -42,7 +43,33 @@ impl PrivateKafka {
             port,
         };
         kafka.script("up")?;
+        kafka.watch(std::process::id())?;
         Ok(kafka)
+    }
+
+    /// A detached shell that stops this Kafka and deletes its data once `owner` is gone, in
+    /// case the test process is killed before it can drop the handle.
+    fn watch(&self, owner: u32) -> Result<(), String> {
+        let script = repo_root().join("deploy/local/kafka.sh");
+        let watchdog = format!(
+            "while kill -0 {owner} 2>/dev/null; do sleep 2; done; \
+             if [ -d \"$SPUR_DATA\" ]; then bash \"$0\" down; rm -rf \"$SPUR_DATA\"; fi"
+        );
+        Command::new("setsid")
+            .arg("bash")
+            .arg("-c")
+            .arg(watchdog)
+            .arg(&script)
+            .env("SPUR_DATA", &self.data)
+            .env("SPUR_KAFKA_PORT", self.port.to_string())
+            .env("SPUR_KAFKA_CONTROLLER_PORT", self.controller_port.to_string())
+            .env("SPUR_DOWN_TIMEOUT", "30")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map(drop)
+            .map_err(|e| format!("kafka watchdog: {e}"))
     }
 
     fn script(&self, action: &str) -> Result<(), String> {

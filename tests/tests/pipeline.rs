@@ -9,13 +9,14 @@
 //!    known trace; the query service must return it through gRPC `GetTrace` field by field as
 //!    the library described it (`spur_e2e::expect`, times to the microsecond), and through
 //!    `/api/traces/{id}?raw=true` as the same JSON the UI renders from those spans.
-//! 2. **Faults** while a stream of traces goes to both collectors (`pipeline/stream.rs`): kill -9
-//!    of a collector (restarted on its ports) and of an ingester (restarted: the group
-//!    rebalances once the dead member's session expires), a restart of Kafka (the run's own,
-//!    started by `deploy/local/kafka.sh` on free ports, so the shared Kafka is never touched),
-//!    and the store unavailable for 30 s (a TCP proxy the run controls sits between the
-//!    services and the shared store: cut, other users of the store see nothing; the test checks
-//!    that the ingesters saw failed writes, so the outage was real). Every trace a collector
+//! 2. **Faults** while a stream of traces goes to both collectors (`pipeline/stream.rs`), in this
+//!    order: kill -9 of a collector (restarted on its ports at once) and of an ingester; the
+//!    store unavailable for 30 s (a TCP proxy the run controls sits between the services and the
+//!    shared store and is cut: other users of the store see nothing; the surviving ingester must
+//!    report failed writes, so the outage was real); the group hands the dead member's
+//!    partitions to the survivor (session timeout, 45 s), the killed ingester is restarted and
+//!    gets its share; then Kafka is stopped and started again (the run's own Kafka, started by
+//!    `deploy/local/kafka.sh` on free ports, so the shared Kafka is never touched). Every trace a collector
 //!    acknowledged must then be returned by `/api/traces/{id}` with each span once. The one
 //!    documented exception: the killed collector acknowledges a span once it is in its Kafka
 //!    producer's queue (as Jaeger's does; README, Collector), so spans it acknowledged in the
@@ -266,9 +267,10 @@ async fn faults(stack: &mut Stack) {
     )
     .unwrap();
 
-    // kill -9 of a collector and of an ingester, both restarted: the collector on its ports, the
-    // ingester into its group, where the dead member's partitions move once its session expires
-    // (45 s, librdkafka's default), during the store outage.
+    // kill -9 of a collector (restarted on its ports at once) and of an ingester (restarted
+    // after the outage): the survivor keeps writing its partitions, through the outage, until
+    // the dead member's session expires (45 s, librdkafka's default) and the group hands it
+    // every partition.
     sleep(3.0).await;
     stack.collectors[0].kill9();
     let collector_killed = tokio::time::Instant::now();
@@ -277,7 +279,6 @@ async fn faults(stack: &mut Stack) {
     eprintln!("{store:?}: collector-0 and ingester-0 killed");
     sleep(2.0).await;
     stack.collectors[0] = stack.plan.start_collector(0).await.unwrap();
-    stack.ingesters[0] = stack.plan.start_ingester(0).await.unwrap();
 
     // The store unreachable for 30 s, for the services only.
     sleep(1.0).await;
@@ -296,9 +297,11 @@ async fn faults(stack: &mut Stack) {
         "the ingesters saw failed writes while the store was cut off ({before} then {during})"
     );
 
-    // Once the group has moved the dead member's partitions (its session expired), Kafka is
-    // stopped and started again on its data.
-    wait_for_partitions(stack).await;
+    // The survivor takes every partition; then the killed ingester comes back and gets its share.
+    wait_for_partitions(stack, false).await;
+    stack.ingesters[0] = stack.plan.start_ingester(0).await.unwrap();
+    wait_for_partitions(stack, true).await;
+
     eprintln!("{store:?}: restarting Kafka");
     let kafka_down = tokio::time::Instant::now();
     tokio::task::block_in_place(|| stack.kafka.restart()).unwrap();
@@ -335,22 +338,24 @@ async fn progress(stack: &Stack) -> String {
     parts.join("; ")
 }
 
-/// Waits (bounded) until the ingesters hold every partition of the topic between them.
-async fn wait_for_partitions(stack: &Stack) {
+/// Waits (bounded) until the ingesters hold every partition of the topic between them, each
+/// some when `both`.
+async fn wait_for_partitions(stack: &Stack, both: bool) {
     let deadline = tokio::time::Instant::now() + REBALANCE_TIMEOUT;
     loop {
-        let mut held = 0.0;
+        let mut held = Vec::new();
         for ingester in &stack.ingesters {
             let scrape = ingester.scrape().await.unwrap_or_default();
-            held += metric_sum(&scrape, "jaeger_ingester_sarama_consumer_partitions_held", &[]);
+            held.push(metric_sum(&scrape, "jaeger_ingester_sarama_consumer_partitions_held", &[]));
         }
-        if held == f64::from(stack::PARTITIONS) {
+        let total: f64 = held.iter().sum();
+        if total == f64::from(stack::PARTITIONS) && (!both || held.iter().all(|h| *h > 0.0)) {
             eprintln!("{:?}: {}", stack.plan.store, progress(stack).await);
             return;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "the ingesters hold {held} of {} partitions {REBALANCE_TIMEOUT:?} after the kill",
+            "the ingesters hold {held:?} of {} partitions after {REBALANCE_TIMEOUT:?}",
             stack::PARTITIONS
         );
         tokio::time::sleep(Duration::from_millis(500)).await;

@@ -188,8 +188,9 @@ impl Stack {
         })
     }
 
-    /// Stops every process (SIGTERM, bounded), then drops the run's keyspace or indices; the
-    /// private Kafka stops when the stack drops.
+    /// Stops every process (SIGTERM, bounded), then drops the run's keyspace or indices and its
+    /// logs; the private Kafka stops when the stack drops. (A failed run leaves its keyspace or
+    /// indices and its logs; its processes and Kafka are stopped when the stack drops.)
     pub async fn finish(mut self) {
         for service in [&mut self.agent]
             .into_iter()
@@ -213,6 +214,8 @@ impl Stack {
         if let Err(error) = cleaned {
             eprintln!("cleaning the store up: {error}");
         }
+        // Kept when the run fails, for a look.
+        let _ = std::fs::remove_dir_all(&self.plan.logs);
     }
 }
 
