@@ -632,7 +632,7 @@ fn compare_spans(
 }
 
 /// A tag as the Jaeger client senders print it: `{key, type, value}`.
-fn neutral(tag: &KeyValue) -> Value {
+pub fn neutral(tag: &KeyValue) -> Value {
     use spur_model::api_v2::ValueType;
     let (kind, value) = match tag.v_type() {
         ValueType::String => ("string", Value::from(tag.v_str.clone())),
@@ -644,7 +644,8 @@ fn neutral(tag: &KeyValue) -> Value {
     serde_json::json!({"key": tag.key, "type": kind, "value": value})
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lower-case hex of bytes (ids, binary tag values).
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -665,10 +666,18 @@ pub fn compare_jaeger_client(doc: &Value, service: &str, format: &str, stored: &
             .iter()
             .find(|span| hex(&span.span_id) == text(want, "span_id"))
             .unwrap_or_else(|| panic!("{name} never arrived"));
-        assert_eq!(hex(&got.trace_id), text(want, "trace_id"), "{name}: trace id");
+        assert_eq!(
+            hex(&got.trace_id),
+            text(want, "trace_id"),
+            "{name}: trace id"
+        );
         assert_eq!(got.operation_name, name, "{name}: name");
         let parent = got.parent_span_id().map(|id| format!("{:016x}", id.0));
-        assert_eq!(parent.as_deref(), want["parent_id"].as_str(), "{name}: parent");
+        assert_eq!(
+            parent.as_deref(),
+            want["parent_id"].as_str(),
+            "{name}: parent"
+        );
         let start = got.start_time.unwrap_or_default();
         let duration = got.duration.unwrap_or_default();
         assert_eq!(
@@ -682,7 +691,9 @@ pub fn compare_jaeger_client(doc: &Value, service: &str, format: &str, stored: &
             "{name}: duration"
         );
         let mut want_tags = list(want, "tags").to_vec();
-        want_tags.push(serde_json::json!({"key": "internal.span.format", "type": "string", "value": format}));
+        want_tags.push(
+            serde_json::json!({"key": "internal.span.format", "type": "string", "value": format}),
+        );
         assert_eq!(
             sorted_values(got.tags.iter().map(neutral).collect()),
             sorted_values(want_tags),
@@ -706,6 +717,10 @@ pub fn compare_jaeger_client(doc: &Value, service: &str, format: &str, stored: &
             sorted_values(list(doc, "process_tags").to_vec()),
             "{name}: process tags"
         );
-        assert!(got.warnings.is_empty(), "{name}: warnings {:?}", got.warnings);
+        assert!(
+            got.warnings.is_empty(),
+            "{name}: warnings {:?}",
+            got.warnings
+        );
     }
 }

@@ -62,7 +62,10 @@ impl PrivateKafka {
             .arg(&script)
             .env("SPUR_DATA", &self.data)
             .env("SPUR_KAFKA_PORT", self.port.to_string())
-            .env("SPUR_KAFKA_CONTROLLER_PORT", self.controller_port.to_string())
+            .env(
+                "SPUR_KAFKA_CONTROLLER_PORT",
+                self.controller_port.to_string(),
+            )
             .env("SPUR_DOWN_TIMEOUT", "30")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -81,7 +84,10 @@ impl PrivateKafka {
             .arg(action)
             .env("SPUR_DATA", &self.data)
             .env("SPUR_KAFKA_PORT", self.port.to_string())
-            .env("SPUR_KAFKA_CONTROLLER_PORT", self.controller_port.to_string())
+            .env(
+                "SPUR_KAFKA_CONTROLLER_PORT",
+                self.controller_port.to_string(),
+            )
             .env("SPUR_UP_TIMEOUT", UP_TIMEOUT_SECS.to_string())
             .env("SPUR_DOWN_TIMEOUT", "30")
             .stdin(Stdio::null())

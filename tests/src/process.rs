@@ -75,13 +75,11 @@ pub fn binaries() -> Result<Vec<PathBuf>, String> {
         .filter_map(|sub| newest_source(&root.join(sub)))
         .chain(modified(&root.join("Cargo.lock")))
         .max();
-    let stale = paths
-        .iter()
-        .any(|path| match (modified(path), sources) {
-            (None, _) => true,
-            (Some(built), Some(source)) => built < source,
-            (Some(_), None) => false,
-        });
+    let stale = paths.iter().any(|path| match (modified(path), sources) {
+        (None, _) => true,
+        (Some(built), Some(source)) => built < source,
+        (Some(_), None) => false,
+    });
     if stale {
         build(&dir)?;
     }

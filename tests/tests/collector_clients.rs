@@ -31,8 +31,6 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use spur_e2e::clients::{Endpoints, Sender};
-use spur_e2e::expect::{Received, SPANS, compare};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
@@ -41,6 +39,8 @@ use rdkafka::{Message, Offset, TopicPartitionList};
 use serde_json::Value;
 use spur_collector::server::{Services, ShutdownReport};
 use spur_collector::{CollectorConfig, Listeners, SETTINGS};
+use spur_e2e::clients::{Endpoints, Sender};
+use spur_e2e::expect::{Received, SPANS, compare};
 use spur_e2e::{KAFKA, unique_name};
 use spur_storage_factory::{KafkaConfig, StorageConfig};
 use spur_telemetry::health::Health;

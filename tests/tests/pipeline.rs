@@ -105,7 +105,9 @@ async fn pipeline_opensearch() {
 async fn run(store: Store) {
     let _turn = ONE_AT_A_TIME.lock().await;
     for sender in SENDERS {
-        sender.require_environment().unwrap_or_else(|e| panic!("{e}"));
+        sender
+            .require_environment()
+            .unwrap_or_else(|e| panic!("{e}"));
     }
     let started = tokio::time::Instant::now();
     let mut stack = Stack::start(store)
@@ -139,13 +141,14 @@ async fn exactly_as_sent(stack: &Stack) {
     let runs = SENDERS.into_iter().enumerate().map(|(index, sender)| {
         let endpoints = to(index % 2);
         async move {
-        let service = spur_e2e::unique_name(&format!("e2e-{sender:?}"));
-        let doc = sender
-            .run(&endpoints, &service)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        (sender, service, doc)
-    }});
+            let service = spur_e2e::unique_name(&format!("e2e-{sender:?}"));
+            let doc = sender
+                .run(&endpoints, &service)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            (sender, service, doc)
+        }
+    });
     let sent = join_all(runs).await;
     for (sender, service, doc) in sent {
         let (trace_id, expected) = if sender == Sender::JaegerPython {
@@ -166,7 +169,9 @@ async fn exactly_as_sent(stack: &Stack) {
 }
 
 /// Runs the futures concurrently (the senders are separate processes).
-async fn join_all<F: std::future::Future + Send + 'static>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
+async fn join_all<F: std::future::Future + Send + 'static>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output>
 where
     F::Output: Send,
 {
@@ -331,7 +336,11 @@ async fn progress(stack: &Stack) -> String {
             "{}: {} spans written, {} partitions, paused {}",
             ingester.name,
             metric_sum(&scrape, "spur_ingester_spans_written_total", &[]),
-            metric_sum(&scrape, "jaeger_ingester_sarama_consumer_partitions_held", &[]),
+            metric_sum(
+                &scrape,
+                "jaeger_ingester_sarama_consumer_partitions_held",
+                &[]
+            ),
             metric_sum(&scrape, "spur_ingester_paused", &[]),
         ));
     }
@@ -346,7 +355,11 @@ async fn wait_for_partitions(stack: &Stack, both: bool) {
         let mut held = Vec::new();
         for ingester in &stack.ingesters {
             let scrape = ingester.scrape().await.unwrap_or_default();
-            held.push(metric_sum(&scrape, "jaeger_ingester_sarama_consumer_partitions_held", &[]));
+            held.push(metric_sum(
+                &scrape,
+                "jaeger_ingester_sarama_consumer_partitions_held",
+                &[],
+            ));
         }
         let total: f64 = held.iter().sum();
         if total == f64::from(stack::PARTITIONS) && (!both || held.iter().all(|h| *h > 0.0)) {
@@ -368,7 +381,11 @@ async fn ingester_failures(stack: &Stack) -> f64 {
     for ingester in &stack.ingesters {
         if let Ok(scrape) = ingester.scrape().await {
             total += metric_sum(&scrape, "spur_ingester_write_failures_total", &[])
-                + metric_sum(&scrape, "jaeger_ingester_span_processor_retry_attempts_total", &[]);
+                + metric_sum(
+                    &scrape,
+                    "jaeger_ingester_span_processor_retry_attempts_total",
+                    &[],
+                );
         }
     }
     total
@@ -445,7 +462,10 @@ async fn check_acknowledged_arrive(
         lost.is_empty(),
         "{} acknowledged traces never arrived within {DRAIN_TIMEOUT:?} (incomplete: {incomplete:?}): {:?}",
         lost.len(),
-        lost.iter().take(10).map(|s| (query::hex(s.trace_id), s.collector, s.incarnation)).collect::<Vec<_>>()
+        lost.iter()
+            .take(10)
+            .map(|s| (query::hex(s.trace_id), s.collector, s.incarnation))
+            .collect::<Vec<_>>()
     );
 }
 

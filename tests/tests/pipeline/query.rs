@@ -11,9 +11,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 use spur_e2e::process::http_client;
 use spur_model::TraceId;
+use spur_model::api_v2::GetTraceRequest;
 use spur_model::api_v2::Span;
 use spur_model::api_v2::query_service_client::QueryServiceClient;
-use spur_model::api_v2::GetTraceRequest;
 
 pub fn hex(trace_id: TraceId) -> String {
     format!("{:016x}{:016x}", trace_id.high, trace_id.low)

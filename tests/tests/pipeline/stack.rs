@@ -175,7 +175,10 @@ impl Stack {
         let first = plan.start_ingester(0).await?;
         let second = plan.start_ingester(1).await?;
         let query = plan.start_query().await?;
-        let collectors = [plan.start_collector(0).await?, plan.start_collector(1).await?];
+        let collectors = [
+            plan.start_collector(0).await?,
+            plan.start_collector(1).await?,
+        ];
         let agent = plan.start_agent().await?;
         Ok(Stack {
             plan,

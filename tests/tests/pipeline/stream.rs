@@ -10,13 +10,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use std::sync::Mutex;
 use spur_model::api_v2::collector_service_client::CollectorServiceClient;
-use spur_model::api_v2::{
-    Batch, KeyValue, PostSpansRequest, Process, Span, SpanRef, SpanRefType,
-};
+use spur_model::api_v2::{Batch, KeyValue, PostSpansRequest, Process, Span, SpanRef, SpanRefType};
 use spur_model::time::{duration_from_micros, timestamp_from_micros};
 use spur_model::{SpanId, TraceId};
+use std::sync::Mutex;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::{Channel, Endpoint};
@@ -209,14 +207,16 @@ impl Stream {
                 let (trace_id, spans) = trace(&run, seed, number, &CHECKOUT);
                 let count = spans.len();
                 let outcome = post(&mut clients[collector], spans).await;
-                log.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(Sent {
-                    trace_id,
-                    spans: count,
-                    collector,
-                    incarnation,
-                    outcome,
-                    at: tokio::time::Instant::now(),
-                });
+                log.lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push(Sent {
+                        trace_id,
+                        spans: count,
+                        collector,
+                        incarnation,
+                        outcome,
+                        at: tokio::time::Instant::now(),
+                    });
                 number += 1;
             }
         });
@@ -232,6 +232,9 @@ impl Stream {
     pub async fn stop(self) -> Vec<Sent> {
         self.stop.cancel();
         let _ = tokio::time::timeout(Duration::from_secs(30), self.task).await;
-        self.record.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+        self.record
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 }
