@@ -187,10 +187,7 @@ impl Service {
 
     /// Whether the process has exited (it is reaped then).
     pub fn exited(&mut self) -> bool {
-        match self.child.as_mut().map(Child::try_wait) {
-            Some(Ok(None)) => false,
-            _ => true,
-        }
+        !matches!(self.child.as_mut().map(Child::try_wait), Some(Ok(None)))
     }
 
     /// Polls the admin `/ready` until it answers 200, for up to `timeout`.

@@ -159,7 +159,6 @@ pub async fn post(client: &mut CollectorServiceClient<Channel>, spans: Vec<Span>
         batch: Some(Batch {
             spans,
             process: None,
-            ..Batch::default()
         }),
     };
     match client.post_spans(request).await {
