@@ -74,10 +74,11 @@ store_env() { # store
 # phase STORE NAME RATE: one load phase with the lag probe; prints a table row.
 phase() {
   local store=$1 name=$2 rate=$3 before t0 t1 summary acked target lag ticks0=() ticks1=() i pid
+  local lagfile="$WORK/lag-$store-${name//[^a-z0-9]/-}.json"
   before=$(written)
   for pid in "${PIDS[@]}"; do ticks0+=("$(cpu_ticks "$pid")"); done
   python3 deploy/bench/pipeline_probe.py http://127.0.0.1:25318/v1/traces http://127.0.0.1:25686 \
-    "$DURATION" >"$WORK/lag-$name.json" &
+    "$DURATION" >"$lagfile" &
   local probe=$!
   t0=$(date +%s.%N)
   summary=$("$BIN/spur-loadgen" --protocol otlp --endpoint http://127.0.0.1:25317 --rate "$rate" \
@@ -91,7 +92,7 @@ phase() {
   t1=$(date +%s.%N)
   for pid in "${PIDS[@]}"; do ticks1+=("$(cpu_ticks "$pid")"); done
   wait "$probe" || true
-  lag=$(cat "$WORK/lag-$name.json")
+  lag=$(cat "$lagfile")
   local cpu=() rss=()
   for i in "${!PIDS[@]}"; do
     cpu+=("$(( (ticks1[i] - ticks0[i]) * 100 / HZ ))")
