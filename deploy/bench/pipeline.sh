@@ -9,7 +9,8 @@
 # OTLP/HTTP and times until GET /api/traces/{id} returns it. Printed per phase: spans/s
 # acknowledged by the collector, spans/s end to end (written into the store, from the phase's
 # start until every acknowledged span is written), lag p50/p99, and CPU (% of one core over the
-# phase and the drain) and peak RSS of the collector, the ingester and the query service.
+# phase and the drain, at most DRAIN_LIMIT s after the load) and peak RSS of the collector, the
+# ingester and the query service.
 #
 #   bash deploy/bench/pipeline.sh                          # RATE=2000 DURATION=30
 #   STORES=elasticsearch DURATION=10 bash deploy/bench/pipeline.sh
@@ -25,6 +26,9 @@ RATE=${RATE:-2000}
 DURATION=${DURATION:-30}
 STORES=${STORES:-cassandra elasticsearch opensearch}
 PARTITIONS=${PARTITIONS:-3}
+# How long a phase waits, after the load, for the ingester to write every acknowledged span; the
+# row then shows how many it wrote in the time.
+DRAIN_LIMIT=${DRAIN_LIMIT:-120}
 KEYSPACE=spur_pipeline_bench
 PREFIX=spur-pipeline-bench
 
@@ -43,6 +47,8 @@ cleanup() {
   PIDS=()
 }
 trap cleanup EXIT
+trap "exit 130" INT
+trap "exit 143" TERM
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 peak_mib() { awk '/VmHWM/ {printf "%d", $2 / 1024}' "/proc/$1/status"; }
@@ -85,7 +91,8 @@ phase() {
     --duration "$DURATION" --batch 100 --concurrency 8 --span-bytes 500)
   acked=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["acked_spans"])' "$summary")
   target=$((before + acked))
-  for _ in $(seq 3600); do
+  local drain_end=$((SECONDS + DRAIN_LIMIT))
+  while ((SECONDS < drain_end)); do
     [[ $(written) -ge $target ]] && break
     sleep 0.05
   done
