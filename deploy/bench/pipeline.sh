@@ -16,7 +16,8 @@
 #   STORES=elasticsearch DURATION=10 bash deploy/bench/pipeline.sh
 #
 # Servers: the local Kafka, Cassandra, Elasticsearch and OpenSearch (`make services-up`; started
-# here when down, left running). Data: topic spur-bench-pipeline-<pid>-<store>, Cassandra keyspace
+# here when down, left running). Data: topic spur-bench-pipeline-<pid>-<store> (deleted after its
+# store's phases), Cassandra keyspace
 # spur_pipeline_bench (reused by every run), index prefix spur-pipeline-bench (deleted before and
 # after). Ports 25250-25699 on 127.0.0.1.
 set -euo pipefail
@@ -147,6 +148,7 @@ run_store() { # store
   phase "$store" saturation 0
   cleanup
   [[ $store == cassandra ]] || delete_indices "$store"
+  "$BIN/examples/kafka_topic" delete "$topic" >/dev/null
 }
 
 WORK=$(mktemp -d)
