@@ -13,7 +13,8 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let brokers = spur_e2e::KAFKA.address();
-    let usage = "usage: kafka_topic create <topic> <partitions> | delete <topic>... | count <topic>";
+    let usage =
+        "usage: kafka_topic create <topic> <partitions> | delete <topic>... | count <topic>";
     match args.get(1).map(String::as_str) {
         Some("create") => {
             let topic = args.get(2).ok_or(usage)?;
