@@ -187,9 +187,16 @@ where
 async fn wait_for_spans(stack: &Stack, trace_id: TraceId, expected: usize) -> Vec<Span> {
     let deadline = tokio::time::Instant::now() + ARRIVAL_TIMEOUT;
     loop {
-        let spans = query::grpc_trace(stack.plan.ports.query_grpc, trace_id)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        // A store may answer "unavailable" for a moment (a new index's shard not yet started):
+        // asked again until the deadline.
+        let spans = match query::grpc_trace(stack.plan.ports.query_grpc, trace_id).await {
+            Ok(spans) => spans,
+            Err(error) if tokio::time::Instant::now() < deadline => {
+                eprintln!("{error} (asking again)");
+                Vec::new()
+            }
+            Err(error) => panic!("{error}"),
+        };
         if spans.len() >= expected || tokio::time::Instant::now() >= deadline {
             assert_eq!(
                 spans.len(),
@@ -427,9 +434,14 @@ async fn check_acknowledged_arrive(
     loop {
         let ids: Vec<TraceId> = missing.keys().copied().collect();
         for trace_id in ids {
-            let found = query::http_trace(stack.plan.ports.query_http, trace_id)
-                .await
-                .unwrap_or_else(|e| panic!("{e}"));
+            let found = match query::http_trace(stack.plan.ports.query_http, trace_id).await {
+                Ok(found) => found,
+                Err(error) if tokio::time::Instant::now() < deadline => {
+                    eprintln!("{error} (asking again)");
+                    None
+                }
+                Err(error) => panic!("{error}"),
+            };
             let Some(trace) = found else { continue };
             let spans = query::span_ids(&trace);
             let unique: BTreeSet<&String> = spans.iter().collect();
