@@ -8,7 +8,7 @@ export CARGO_TARGET_DIR ?= $(SPUR_CACHE)/target
 
 FUZZ_SECONDS ?= 30
 
-.PHONY: help build test test-unit test-ui lint fmt bench fuzz run fixtures
+.PHONY: help build test test-unit test-ui lint fmt bench bench-pipeline fuzz run demo fixtures
 .PHONY: services-up services-down services-status services-clean tools
 .PHONY: test-chart test-k8s k8s-up k8s-down k8s-status
 
@@ -48,8 +48,14 @@ bench: ## codec, embedded store, query, collector-into-Kafka, agent, ingester an
 	bash deploy/bench/ingester.sh
 	bash tests/ui/install.sh && bash tests/ui/run.sh bench
 
+bench-pipeline: ## the whole pipeline (loadgen -> collector -> Kafka -> ingester -> each store -> query): spans/s end to end, send-to-queryable lag p50/p99, CPU and RSS per service (RATE, DURATION, STORES)
+	bash deploy/bench/pipeline.sh
+
 fuzz: ## run each cargo-fuzz target for FUZZ_SECONDS (needs nightly + cargo-fuzz)
 	bash shared/model/fuzz/run.sh $(FUZZ_SECONDS)
+
+demo: ## the distributed pipeline on this machine (Kafka, Cassandra, collector, agent, ingester, query) with spur-loadgen sending a small shop's traces; prints the URLs; Ctrl-C stops it
+	bash deploy/demo.sh
 
 fixtures: ## re-capture the wire fixtures from real client libraries
 	bash tests/fixtures/clients/capture.sh

@@ -11,7 +11,11 @@
 #   fetch   only download the jars and compile the readiness probe
 #
 # Settings: SPUR_KAFKA_VERSION (4.1.2), SPUR_KAFKA_HEAP (512m), SPUR_KAFKA_TOPICS (jaeger-spans),
-# SPUR_KAFKA_PARTITIONS (3), plus those of lib.sh. Topics are also auto-created on first use.
+# SPUR_KAFKA_PARTITIONS (3), SPUR_KAFKA_PORT (9092, the broker's listener) and
+# SPUR_KAFKA_CONTROLLER_PORT (9093, the KRaft controller's), plus those of lib.sh. Topics are also
+# auto-created on first use. A second, private Kafka (the end-to-end test restarts its own) needs
+# its own SPUR_DATA and both ports, e.g.
+#   SPUR_DATA=/tmp/k SPUR_KAFKA_PORT=19092 SPUR_KAFKA_CONTROLLER_PORT=19093 kafka.sh up
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 SPUR_NAME=kafka
 
@@ -19,8 +23,8 @@ KAFKA_VERSION=${SPUR_KAFKA_VERSION:-4.1.2}
 KAFKA_HEAP=${SPUR_KAFKA_HEAP:-512m}
 KAFKA_TOPICS=${SPUR_KAFKA_TOPICS:-jaeger-spans}
 KAFKA_PARTITIONS=${SPUR_KAFKA_PARTITIONS:-3}
-KAFKA_PORT=9092
-KAFKA_CONTROLLER_PORT=9093
+KAFKA_PORT=${SPUR_KAFKA_PORT:-9092}
+KAFKA_CONTROLLER_PORT=${SPUR_KAFKA_CONTROLLER_PORT:-9093}
 
 HOME_DIR=$SPUR_SERVERS_CACHE/kafka-$KAFKA_VERSION
 DIR=$SPUR_DATA/kafka

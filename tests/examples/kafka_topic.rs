@@ -1,5 +1,5 @@
 //! Benchmark helper: `kafka_topic create <topic> <partitions>` creates a topic (replacing one of
-//! the same name), `kafka_topic count <topic>` prints how many messages it holds (the sum of its
+//! the same name), `kafka_topic delete <topic>...` deletes topics, `kafka_topic count <topic>` prints how many messages it holds (the sum of its
 //! partitions' high watermarks minus low watermarks). Brokers from `SPUR_TEST_KAFKA`.
 
 use std::time::Duration;
@@ -13,7 +13,8 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let brokers = spur_e2e::KAFKA.address();
-    let usage = "usage: kafka_topic create <topic> <partitions> | count <topic>";
+    let usage =
+        "usage: kafka_topic create <topic> <partitions> | delete <topic>... | count <topic>";
     match args.get(1).map(String::as_str) {
         Some("create") => {
             let topic = args.get(2).ok_or(usage)?;
@@ -32,6 +33,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .await?;
             for result in created {
                 result.map_err(|(name, code)| format!("creating {name}: {code}"))?;
+            }
+        }
+        Some("delete") => {
+            let topics: Vec<&str> = args.iter().skip(2).map(String::as_str).collect();
+            if topics.is_empty() {
+                return Err(usage.into());
+            }
+            let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+                .set("bootstrap.servers", &brokers)
+                .create()?;
+            let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
+            for result in admin.delete_topics(&topics, &options).await? {
+                result.map_err(|(name, code)| format!("deleting {name}: {code}"))?;
             }
         }
         Some("count") => {

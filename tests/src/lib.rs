@@ -15,8 +15,17 @@
 //! fails the calling test with a message naming the variable when the server cannot be reached.
 //! [`unique_name`] gives names that differ on every run, so re-runs against long-lived servers do
 //! not collide with data left by earlier runs.
+//!
+//! The modules are the whole-pipeline tests' shared support: the live client senders
+//! ([`clients`]) and what their spans must look like ([`expect`]), Spur's binaries as processes
+//! ([`process`]), a private Kafka ([`kafka_server`]) and a switchable TCP proxy ([`proxy`]).
 
+pub mod clients;
+pub mod expect;
+pub mod kafka_server;
 pub mod metric_names;
+pub mod process;
+pub mod proxy;
 
 use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicU32, Ordering};

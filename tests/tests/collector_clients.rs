@@ -19,8 +19,8 @@
 //! | `py_zipkin_v2_json` | py_zipkin | Zipkin v2 JSON | 9411 |
 //! | `jaeger_client_go_http` | jaeger-client-go `NewHTTPTransport` | Jaeger thrift binary | 14268 |
 //!
-//! This file owns the harness (senders, collector, topic); the expectations and the comparison
-//! are in `collector_clients/expect.rs`. They apply Jaeger's rules to the libraries' own values
+//! This file owns the harness (collector, topic); the senders are `spur_e2e::clients`, the
+//! expectations and the comparison `spur_e2e::expect`. They apply Jaeger's rules to the libraries' own values
 //! and never read the bytes that were sent.
 //!
 //! The senders' environments come from `bash tests/clients/live/install.sh` (`make test` runs
@@ -28,15 +28,9 @@
 //! skipped. Kafka: `SPUR_TEST_KAFKA` (`spur_e2e::KAFKA`).
 #![allow(clippy::unwrap_used)]
 
-#[path = "collector_clients/expect.rs"]
-mod expect;
-
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use expect::{Format, Received, SPANS, compare};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
@@ -45,6 +39,8 @@ use rdkafka::{Message, Offset, TopicPartitionList};
 use serde_json::Value;
 use spur_collector::server::{Services, ShutdownReport};
 use spur_collector::{CollectorConfig, Listeners, SETTINGS};
+use spur_e2e::clients::{Endpoints, Sender};
+use spur_e2e::expect::{Received, SPANS, compare};
 use spur_e2e::{KAFKA, unique_name};
 use spur_storage_factory::{KafkaConfig, StorageConfig};
 use spur_telemetry::health::Health;
@@ -53,220 +49,27 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 const PARTITIONS: i32 = 2;
-/// A sender's whole run, interpreter start to exit (its own waits are 15 s or less).
-const SENDER_TIMEOUT: Duration = Duration::from_secs(120);
 /// From the sender's exit until every span is read back from Kafka.
 const CONSUME_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long to keep reading after the last expected message, to catch duplicates.
 const EXTRA_WAIT: Duration = Duration::from_secs(2);
-const INSTALL_HINT: &str = "run `bash tests/clients/live/install.sh` (`make test` runs it first)";
 
 // ---------------------------------------------------------------------------------------------
-// The senders and their environments (see tests/clients/live/install.sh)
+// The senders (spur_e2e::clients) and where they send
 
-/// One program of `tests/clients/live/`: a library and its transport.
-#[derive(Debug, Clone, Copy)]
-enum Sender {
-    OtelPythonGrpc,
-    OtelPythonHttp,
-    OtelNodeHttpJson,
-    PyZipkin,
-    JaegerGo,
-}
-
-fn repo_root() -> PathBuf {
-    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
-}
-
-fn cache_root() -> PathBuf {
-    match std::env::var_os("SPUR_CACHE") {
-        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache/spur"),
-    }
-}
-
-/// What install.sh prepares for one of its targets.
-struct Environment {
-    /// install.sh's target name, also its `.ready` marker's.
-    target: &'static str,
-    /// Must exist once installed.
-    installed: PathBuf,
-    /// Pin and source files: the marker must be newer than each.
-    inputs: Vec<PathBuf>,
-}
-
-impl Sender {
-    fn format(self) -> Format {
-        match self {
-            Sender::OtelPythonGrpc | Sender::OtelPythonHttp | Sender::OtelNodeHttpJson => {
-                Format::Otlp
-            }
-            Sender::PyZipkin => Format::Zipkin,
-            Sender::JaegerGo => Format::Jaeger,
-        }
-    }
-
-    fn environment(self) -> Environment {
-        let cache = cache_root();
-        let fixtures = repo_root().join("tests/fixtures/clients");
-        let live = repo_root().join("tests/clients/live");
-        match self {
-            Sender::OtelPythonGrpc | Sender::OtelPythonHttp => Environment {
-                target: "otel-python",
-                installed: cache.join("fixtures-venv-otel/bin/python"),
-                inputs: vec![fixtures.join("requirements-otel.txt")],
-            },
-            Sender::PyZipkin => Environment {
-                target: "zipkin-python",
-                installed: cache.join("fixtures-venv-zipkin/bin/python"),
-                inputs: vec![fixtures.join("requirements-zipkin.txt")],
-            },
-            Sender::OtelNodeHttpJson => Environment {
-                target: "node-otel",
-                installed: cache.join(
-                    "fixtures-node/node_modules/@opentelemetry/exporter-trace-otlp-http/package.json",
-                ),
-                inputs: vec![
-                    fixtures.join("package.json"),
-                    fixtures.join("package-lock.json"),
-                ],
-            },
-            Sender::JaegerGo => Environment {
-                target: "go-jaeger",
-                installed: cache.join("live-clients/bin/jaeger-go"),
-                inputs: vec![
-                    live.join("go.mod"),
-                    live.join("go.sum"),
-                    live.join("jaeger-go/main.go"),
-                ],
-            },
-        }
-    }
-
-    /// The command that sends to `collector` as `service`.
-    fn command(self, collector: &Collector, service: &str) -> tokio::process::Command {
-        let cache = cache_root();
-        let live = repo_root().join("tests/clients/live");
-        let python = |venv: &str, script: &str| {
-            let mut command = tokio::process::Command::new(cache.join(venv).join("bin/python"));
-            command.arg(live.join(script));
-            command
-        };
-        let mut command = match self {
-            Sender::OtelPythonGrpc => {
-                let mut command = python("fixtures-venv-otel", "otel_python.py");
-                command.args(["--protocol", "grpc", "--compression", "gzip", "--endpoint"]);
-                command.arg(collector.otlp_grpc.to_string());
-                command
-            }
-            Sender::OtelPythonHttp => {
-                let mut command = python("fixtures-venv-otel", "otel_python.py");
-                command.args(["--protocol", "http", "--compression", "none", "--endpoint"]);
-                command.arg(format!("http://{}/v1/traces", collector.otlp_http));
-                command
-            }
-            Sender::PyZipkin => {
-                let mut command = python("fixtures-venv-zipkin", "py_zipkin_sender.py");
-                command.arg("--endpoint");
-                command.arg(format!("http://{}", collector.zipkin));
-                command
-            }
-            Sender::OtelNodeHttpJson => {
-                let mut command = tokio::process::Command::new("node");
-                command.arg(live.join("otel_node.js"));
-                command.env("NODE_PATH", cache.join("fixtures-node/node_modules"));
-                command.arg("--endpoint");
-                command.arg(format!("http://{}/v1/traces", collector.otlp_http));
-                command
-            }
-            Sender::JaegerGo => {
-                let mut command =
-                    tokio::process::Command::new(cache.join("live-clients/bin/jaeger-go"));
-                command.arg("-endpoint");
-                command.arg(format!("http://{}/api/traces", collector.http));
-                command
-            }
-        };
-        let service_flag = if matches!(self, Sender::JaegerGo) {
-            "-service"
-        } else {
-            "--service"
-        };
-        command.args([service_flag, service]);
-        command
-    }
-}
-
-fn modified(path: &Path) -> Option<SystemTime> {
-    std::fs::metadata(path).and_then(|m| m.modified()).ok()
-}
-
-/// Fails the test unless install.sh prepared `sender`'s environment after its inputs changed.
-fn require_environment(sender: Sender) {
-    let env = sender.environment();
-    let marker = cache_root()
-        .join("live-clients")
-        .join(format!("{}.ready", env.target));
-    let problem = if !env.installed.exists() {
-        Some(format!("{} is missing", env.installed.display()))
-    } else if let Some(ready) = modified(&marker) {
-        env.inputs
-            .iter()
-            .find(|input| modified(input).is_some_and(|changed| changed > ready))
-            .map(|input| format!("{} changed after the last install", input.display()))
-    } else {
-        Some(format!("{} is missing", marker.display()))
-    };
-    if let Some(problem) = problem {
-        panic!(
-            "the {} sender's environment is not ready: {problem}; {INSTALL_HINT}",
-            env.target
-        );
-    }
-}
-
-/// Runs the sender with the SDK defaults (no `OTEL_*`/`JAEGER_*`, no proxy) and returns the
-/// JSON description it prints.
+/// Runs `sender` against the in-process collector; the JSON description it prints.
 async fn run_sender(sender: Sender, collector: &Collector, service: &str) -> Value {
-    let mut command = sender.command(collector, service);
-    for (name, _) in std::env::vars_os() {
-        let name = name.to_string_lossy().into_owned();
-        let proxy = name.eq_ignore_ascii_case("http_proxy")
-            || name.eq_ignore_ascii_case("https_proxy")
-            || name.eq_ignore_ascii_case("all_proxy")
-            || name == "grpc_proxy";
-        if name.starts_with("OTEL_") || name.starts_with("JAEGER_") || proxy {
-            command.env_remove(&name);
-        }
-    }
-    command
-        .env("NO_PROXY", "127.0.0.1,localhost")
-        .env("no_proxy", "127.0.0.1,localhost")
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    let started = command
-        .spawn()
-        .unwrap_or_else(|e| panic!("{sender:?}: cannot start {command:?}: {e}; {INSTALL_HINT}"));
-    let output = tokio::time::timeout(SENDER_TIMEOUT, started.wait_with_output())
+    let endpoints = Endpoints {
+        otlp_grpc: Some(collector.otlp_grpc),
+        otlp_http: Some(collector.otlp_http),
+        zipkin: Some(collector.zipkin),
+        http: Some(collector.http),
+        agent_compact: None,
+    };
+    sender
+        .run(&endpoints, service)
         .await
-        .unwrap_or_else(|_| panic!("{sender:?}: no exit within {SENDER_TIMEOUT:?}"))
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "{sender:?} failed ({}): {stderr}\n(a broken environment? {INSTALL_HINT})",
-        output.status
-    );
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{sender:?} printed no JSON ({e}): {}\nstderr: {stderr}",
-            String::from_utf8_lossy(&output.stdout)
-        )
-    })
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -459,7 +262,9 @@ async fn consume(bootstrap: &str, topic: &str, expected: usize) -> Vec<Received>
 /// Fresh topic, collector writing to it, the sender, everything read back and compared; the
 /// collector must then shut down without losing a span.
 async fn sends_one_trace_through_kafka(sender: Sender) {
-    require_environment(sender);
+    sender
+        .require_environment()
+        .unwrap_or_else(|e| panic!("{e}"));
     let bootstrap = KAFKA.require();
     let topic = unique_name("spur_live_clients");
     create_topic(&bootstrap, &topic).await;

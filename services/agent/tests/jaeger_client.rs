@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use common::{Agent, Collector, eventually};
 use serde_json::Value;
-use spur_model::api_v2::{KeyValue, Span, ValueType};
+use spur_e2e::expect::{hex, neutral};
+use spur_model::api_v2::Span;
 use spur_model::time::{micros_from_duration, micros_from_timestamp};
 
 fn repo() -> PathBuf {
@@ -29,22 +30,6 @@ fn python() -> PathBuf {
         python.display()
     );
     python
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A tag as the sender prints it.
-fn neutral(tag: &KeyValue) -> Value {
-    let (kind, value) = match tag.v_type() {
-        ValueType::String => ("string", Value::from(tag.v_str.clone())),
-        ValueType::Bool => ("bool", Value::from(tag.v_bool)),
-        ValueType::Int64 => ("int64", Value::from(tag.v_int64)),
-        ValueType::Float64 => ("float64", Value::from(tag.v_float64)),
-        ValueType::Binary => ("binary", Value::from(hex(&tag.v_binary))),
-    };
-    serde_json::json!({"key": tag.key, "type": kind, "value": value})
 }
 
 fn check_span(stored: &Span, sent: &Value) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepare the environments of the live client senders in this directory, which
-# tests/tests/collector_clients.rs runs against an in-process collector.
+# tests/tests/collector_clients.rs runs against an in-process collector and
+# tests/tests/pipeline.rs against the whole pipeline (runner: tests/src/clients.rs).
 #
 #   bash tests/clients/live/install.sh [TARGET...]
 #
