@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 /// The services the pipeline runs, as cargo packages and binary names.
@@ -126,13 +127,33 @@ fn wait_bounded(child: &mut Child, timeout: Duration) -> Result<std::process::Ex
     }
 }
 
-/// A free TCP port on 127.0.0.1 (bound once and released: another process may take it in
-/// between, which the service then reports at start).
+/// A free TCP port on 127.0.0.1, taken below the kernel's ephemeral range
+/// (`ip_local_port_range`), so no outgoing connection of the processes already started (to
+/// Kafka, to a store) can take it before the service binds it. It is bound once and released:
+/// another test process may still take it in between, which the service then reports at start.
+/// Each call in a process returns another port, from a start chosen by process id and time.
 pub fn free_port() -> Result<u16, String> {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .map_err(|e| format!("no free port: {e}"))
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    const LOWEST: u64 = 10_000;
+    let ephemeral = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|text| text.split_whitespace().next()?.parse::<u64>().ok())
+        .unwrap_or(32_768);
+    let span = ephemeral.saturating_sub(LOWEST).max(1_000);
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |since| u64::from(since.subsec_nanos()));
+    let start = u64::from(std::process::id()).wrapping_mul(7_919) ^ nanos;
+    for _ in 0..span.min(2_000) {
+        let offset = start.wrapping_add(NEXT.fetch_add(1, Ordering::Relaxed)) % span;
+        let Ok(port) = u16::try_from(LOWEST + offset) else {
+            continue;
+        };
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return Ok(port);
+        }
+    }
+    Err(format!("no free port found in {LOWEST}..{}", LOWEST + span))
 }
 
 /// `127.0.0.1:<a free port>`.
