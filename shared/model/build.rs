@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let proto_root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../proto");
+    // Read when the script runs (not baked in when it is compiled), so a build script shared
+    // through one target directory by two checkouts finds this checkout's protos.
+    let proto_root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?).join("../../proto");
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
     let protoc = protoc_bin_vendored::protoc_bin_path()?;
     let protoc_include = protoc_bin_vendored::include_path()?;
