@@ -2,7 +2,7 @@
 //! index entries in one batch, reading traces, answering queries from the indexes, and sweeping
 //! expired spans. The async trait impls in `lib.rs` run these on tokio's blocking pool.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -14,11 +14,14 @@ use prost::Message;
 use rustc_hash::{FxHashMap, FxHashSet};
 use spur_model::TraceId;
 use spur_model::api_v2::{DependencyLink, GetDependenciesResponse, Span};
-use spur_storage::matching::{service_name, span_kind, span_matches, start_micros};
-use spur_storage::{Operation, OperationQuery, StorageError, TraceQuery};
+use spur_storage::matching::{service_name, span_kind, start_micros};
+use spur_storage::{Operation, OperationQuery, StorageError};
 
 use crate::keys;
 use crate::pending::{self, IndexWork};
+
+mod search;
+mod upgrade;
 
 /// Block cache for the whole database: bounds what reads keep in memory.
 const CACHE_BYTES: u64 = 64 * 1024 * 1024;
@@ -129,56 +132,6 @@ impl Store {
         };
         store.upgrade_index()?;
         Ok(store)
-    }
-
-    /// Rebuilds the index of a store written with another index layout (see `keys`): deletes
-    /// its index entries and queues every stored span as pending work, which the indexer then
-    /// reads back and indexes. A new store is only marked with the current layout.
-    fn upgrade_index(&self) -> Result<(), StorageError> {
-        let meta = self
-            .db
-            .keyspace("meta", KeyspaceCreateOptions::default)
-            .map_err(internal)?;
-        let format = meta
-            .get(INDEX_FORMAT)
-            .map_err(internal)?
-            .and_then(|value| value.as_ref().try_into().ok().map(u32::from_be_bytes));
-        if format == Some(keys::INDEX_FORMAT) {
-            return Ok(());
-        }
-        // In bounded batches; interrupted, the next opening starts over (re-queued spans are
-        // then indexed twice, which queries do not show).
-        let mut batch = self.db.batch().durability(Some(PersistMode::Buffer));
-        for (n, entry) in self.index.iter().enumerate() {
-            batch.remove(&self.index, entry.key().map_err(internal)?);
-            if n % SWEEP_KEYS == SWEEP_KEYS - 1 {
-                std::mem::replace(&mut batch, self.db.batch())
-                    .commit()
-                    .map_err(internal)?;
-            }
-        }
-        let mut span_keys = Vec::new();
-        for entry in self.spans.iter() {
-            span_keys.extend_from_slice(&entry.key().map_err(internal)?);
-            if span_keys.len() >= INDEX_PASS_SPANS * keys::SPAN_KEY_LEN {
-                let sequence = self.sequence.fetch_add(1, Ordering::Relaxed);
-                batch.insert(
-                    &self.pending,
-                    sequence.to_be_bytes(),
-                    std::mem::take(&mut span_keys),
-                );
-                std::mem::replace(&mut batch, self.db.batch())
-                    .commit()
-                    .map_err(internal)?;
-            }
-        }
-        if !span_keys.is_empty() {
-            let sequence = self.sequence.fetch_add(1, Ordering::Relaxed);
-            batch.insert(&self.pending, sequence.to_be_bytes(), span_keys);
-        }
-        batch.insert(&meta, INDEX_FORMAT, keys::INDEX_FORMAT.to_be_bytes());
-        batch.commit().map_err(internal)?;
-        self.db.persist(PersistMode::SyncData).map_err(internal)
     }
 
     /// Spans starting before this are expired: never returned, and swept.
@@ -378,90 +331,6 @@ impl Store {
         Ok(spans)
     }
 
-    /// Traces matching the query, newest first by their newest matching span.
-    pub(crate) fn find_traces(
-        &self,
-        query: &TraceQuery,
-    ) -> Result<Vec<(TraceId, Vec<Span>)>, StorageError> {
-        query.validate()?;
-        self.apply_all_pending()?;
-        let limit = query.limit();
-        let start_min = query.start_time_min.max(self.cutoff());
-        let prefix = match (&query.operation_name, query.tags.iter().next()) {
-            (Some(operation), _) => keys::operation_prefix(&query.service_name, operation),
-            (None, Some((key, value))) => keys::tag_prefix(&query.service_name, key, value),
-            (None, None) => keys::service_prefix(&query.service_name),
-        };
-        // Buckets run newest first, from the window's end to its start; within a bucket the
-        // postings are put in start order, so candidates are met newest first throughout.
-        let prefix_hash = keys::prefix_hash(&prefix);
-        let from = keys::index_entry(prefix_hash, keys::bucket_of(query.start_time_max), 0);
-        let to = keys::index_entry(prefix_hash, keys::bucket_of(start_min), u64::MAX);
-        let mut search = Search::new(limit);
-        let mut bucket_postings: Vec<keys::Posting> = Vec::new();
-        let mut current_bucket = None;
-        for entry in self.index.range(from..=to) {
-            let (key, value) = entry.into_inner().map_err(internal)?;
-            let bucket = keys::index_entry_bucket(&key);
-            if bucket != current_bucket {
-                if self.search_bucket(&mut search, &mut bucket_postings, query, start_min)? {
-                    return Ok(search.into_results());
-                }
-                current_bucket = bucket;
-            }
-            // Postings of spans outside the window or the duration bounds cannot be the span
-            // that matches: drop them before reading any trace.
-            let candidate = |posting: &keys::Posting| {
-                (start_min..=query.start_time_max).contains(&posting.start)
-                    && query.duration_min.is_none_or(|min| posting.duration >= min)
-                    && query.duration_max.is_none_or(|max| posting.duration <= max)
-            };
-            bucket_postings.extend(keys::postings(&value).filter(candidate));
-        }
-        self.search_bucket(&mut search, &mut bucket_postings, query, start_min)?;
-        Ok(search.into_results())
-    }
-
-    /// Checks one bucket's candidates, newest first; returns true once no later (older)
-    /// candidate can enter the results.
-    fn search_bucket(
-        &self,
-        search: &mut Search,
-        postings: &mut Vec<keys::Posting>,
-        query: &TraceQuery,
-        start_min: i64,
-    ) -> Result<bool, StorageError> {
-        postings.sort_unstable_by_key(|posting| std::cmp::Reverse(posting.start));
-        for keys::Posting {
-            start,
-            trace_id: trace,
-            ..
-        } in postings.drain(..)
-        {
-            if search.is_complete_before(start) {
-                return Ok(true);
-            }
-            if !search.seen.insert(trace) {
-                continue;
-            }
-            let Ok(trace_id) = TraceId::from_bytes(&trace) else {
-                continue;
-            };
-            let spans = self.get_trace(trace_id)?;
-            let newest_match = spans
-                .iter()
-                .filter(|s| span_matches(s, query))
-                .map(start_micros)
-                .max();
-            if let Some(newest) = newest_match
-                && newest >= start_min
-            {
-                search.found.push((newest, trace_id, spans));
-            }
-        }
-        Ok(false)
-    }
-
     pub(crate) fn services(&self) -> Result<Vec<String>, StorageError> {
         let mut services = Vec::new();
         for entry in self.services.iter() {
@@ -567,48 +436,11 @@ impl Store {
     }
 }
 
-/// The state of one find-traces search: traces found so far and trace ids already checked.
-struct Search {
-    limit: usize,
-    seen: HashSet<[u8; 16]>,
-    found: Vec<(i64, TraceId, Vec<Span>)>,
-}
-
-impl Search {
-    fn new(limit: usize) -> Search {
-        Search {
-            limit,
-            seen: HashSet::new(),
-            found: Vec::new(),
-        }
-    }
-
-    /// True when `limit` traces are known whose newest matching span starts at or after
-    /// `start`: a candidate starting at `start` or earlier cannot displace any of them.
-    fn is_complete_before(&self, start: i64) -> bool {
-        self.found.len() >= self.limit
-            && self
-                .found
-                .iter()
-                .filter(|(newest, ..)| *newest >= start)
-                .count()
-                >= self.limit
-    }
-
-    fn into_results(mut self) -> Vec<(TraceId, Vec<Span>)> {
-        self.found.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        self.found.truncate(self.limit);
-        self.found
-            .into_iter()
-            .map(|(_, trace_id, spans)| (trace_id, spans))
-            .collect()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use spur_model::api_v2::Process;
+    use spur_storage::TraceQuery;
 
     #[test]
     fn work_pending_at_a_reopening_is_indexed_from_the_stored_spans() {
@@ -644,63 +476,6 @@ mod tests {
         let found = store.find_traces(&query).unwrap();
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].1, vec![span]);
-        assert_eq!(store.pending.iter().count(), 0);
-        drop(store);
-        let _ = std::fs::remove_dir_all(&directory);
-    }
-
-    #[test]
-    fn a_store_with_an_older_index_layout_is_reindexed_at_opening() {
-        let directory = std::env::temp_dir().join(format!("spur-upgrade-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&directory);
-        let span = |trace: u64| Span {
-            trace_id: TraceId::new(0, trace).to_bytes().to_vec(),
-            span_id: 1u64.to_be_bytes().to_vec(),
-            operation_name: "old".into(),
-            start_time: Some(spur_model::time::timestamp_from_micros(now_micros())),
-            duration: Some(spur_model::time::duration_from_micros(1)),
-            tags: vec![spur_model::api_v2::KeyValue::string("k", "v")],
-            process: Some(Process {
-                service_name: "upgrade".into(),
-                tags: Vec::new(),
-            }),
-            ..Default::default()
-        };
-        let store = Store::open(&directory, Duration::from_secs(3600)).unwrap();
-        store.write_spans(vec![span(1), span(2)]).unwrap();
-        store.apply_all_pending().unwrap();
-        // Make it look written by a build with layout 1: no format mark, index keys of another
-        // shape, which this build's queries would never find.
-        let meta = store
-            .db
-            .keyspace("meta", KeyspaceCreateOptions::default)
-            .unwrap();
-        meta.remove(INDEX_FORMAT).unwrap();
-        drop(meta);
-        for entry in store.index.iter() {
-            store.index.remove(entry.key().unwrap()).unwrap();
-        }
-        let stale = [[1u8].as_slice(), b"\0\0\0\x07upgrade", &[0xff; 16]].concat();
-        store.index.insert(stale.clone(), [7u8; 32]).unwrap();
-        drop(store);
-
-        let store = Store::open(&directory, Duration::from_secs(3600)).unwrap();
-        assert!(
-            store.index.get(&stale).unwrap().is_none(),
-            "old entries gone"
-        );
-        let query = TraceQuery {
-            service_name: "upgrade".into(),
-            tags: [("k".to_owned(), "v".to_owned())].into(),
-            start_time_min: 0,
-            start_time_max: i64::MAX,
-            num_traces: 5,
-            ..TraceQuery::default()
-        };
-        assert_eq!(store.find_traces(&query).unwrap().len(), 2);
-        drop(store);
-        // Marked: the next opening does not queue the spans again.
-        let store = Store::open(&directory, Duration::from_secs(3600)).unwrap();
         assert_eq!(store.pending.iter().count(), 0);
         drop(store);
         let _ = std::fs::remove_dir_all(&directory);
