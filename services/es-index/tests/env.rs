@@ -67,3 +67,14 @@ fn es_use_aliases_false_or_unset_puts_templates_only() {
         );
     }
 }
+
+/// The chart's check (every variable it sets is in the binary's `--help`) relies on this.
+#[test]
+fn help_lists_es_use_aliases() {
+    let output = Command::new(env!("CARGO_BIN_EXE_spur-es-index"))
+        .args(["init", "--help"])
+        .output()
+        .expect("run spur-es-index --help");
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(help.contains("[env: ES_USE_ALIASES"), "{help}");
+}
