@@ -1,7 +1,8 @@
 //! The processing pipeline every receiver shares: count what arrived, refuse what does not
 //! fit (a bounded queue of spans: the client is told to retry), wait for one of
 //! `num-workers` write slots, sanitize, write, and answer only once the writer accepted the
-//! spans (for Kafka: its producer queue; for storage: durably written).
+//! spans (for Kafka: acknowledged by Kafka, or only queued in the producer when
+//! `kafka.producer.wait-for-delivery` is off; for storage: durably written).
 //!
 //! The queue is a span budget plus a semaphore of worker slots rather than a channel: a
 //! request's spans count against the budget from arrival until written, and the request's own
@@ -19,6 +20,19 @@ use tokio::sync::Semaphore;
 
 use crate::metrics::{self as names, DropReason, ServiceNames};
 use crate::sanitize::{Format, Sanitizer, Transport};
+
+/// A request's spans' place in the queue, given back when dropped.
+struct Reservation<'a> {
+    queued: &'a AtomicUsize,
+    count: usize,
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        let after = self.queued.fetch_sub(self.count, Ordering::AcqRel) - self.count;
+        metrics::gauge!(names::QUEUE_LENGTH).set(after as f64);
+    }
+}
 
 /// Why a submission was not accepted; receivers map it to their protocol's status.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -123,10 +137,13 @@ impl Pipeline {
             );
         }
         metrics::gauge!(names::QUEUE_LENGTH).set((before + count) as f64);
-        let result = self.process(batches, count, format, transport).await;
-        let after = inner.queued.fetch_sub(count, Ordering::AcqRel) - count;
-        metrics::gauge!(names::QUEUE_LENGTH).set(after as f64);
-        result
+        // Released however this ends, also when the client goes away mid-write and the
+        // request's future is dropped.
+        let _reserved = Reservation {
+            queued: &inner.queued,
+            count,
+        };
+        self.process(batches, count, format, transport).await
     }
 
     async fn process(

@@ -1,7 +1,8 @@
 //! Bad input, backpressure and shutdown: malformed bodies of every format get 4xx and a counted
 //! metric while good requests keep being served; a full queue answers 503 with `Retry-After`
-//! (HTTP) and RESOURCE_EXHAUSTED (gRPC), counting the refused spans by reason; SIGTERM's
-//! shutdown writes every span it accepted.
+//! (HTTP) and RESOURCE_EXHAUSTED (gRPC), counting the refused spans by reason; a client that
+//! gives up on a slow write gives its place in the queue back; SIGTERM's shutdown writes every
+//! span it accepted.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -218,6 +219,61 @@ async fn a_full_queue_answers_with_backpressure_and_counts_the_refused_spans() {
     gated.open();
     first.await.unwrap().unwrap();
     let trace_id = first_batch.spans[0].trace_id().unwrap();
+    assert!(
+        store
+            .get_trace(GetTraceQuery::new(trace_id))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    collector.stop().await;
+}
+
+/// A write can wait long (for Kafka's acknowledgement, say); a client that stops waiting must
+/// not keep its spans' place in the queue, or the collector would refuse everything after a
+/// while.
+#[tokio::test]
+async fn a_client_that_gives_up_frees_its_place_in_the_queue() {
+    let _serial = GAUGES.lock().await;
+    let store = Arc::new(MemoryStore::new(1_000));
+    let gated = GatedWriter::new(store.clone());
+    let mut config = default_config();
+    config.queue_size = 150;
+    config.num_workers = 1;
+    let collector = start(gated.clone(), config).await;
+    let mut client = CollectorServiceClient::connect(collector.url(collector.grpc, ""))
+        .await
+        .unwrap();
+    // Held at the gate until the deadline: the collector drops the request.
+    let mut request = tonic::Request::new(PostSpansRequest {
+        batch: Some(batch(100, 3)),
+    });
+    request.set_timeout(Duration::from_millis(300));
+    let status = client.post_spans(request).await.unwrap_err();
+    assert_eq!(status.code(), tonic::Code::Cancelled, "{status:?}");
+    let mut length = f64::NAN;
+    for _ in 0..200 {
+        length = metric_value(
+            &collector.metrics().await,
+            "jaeger_collector_queue_length",
+            &[],
+        );
+        if length == 0.0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(length, 0.0, "the abandoned request's spans left the queue");
+    // 100 + 100 > 150: refused if the abandoned spans still held their place.
+    gated.open();
+    let second = batch(100, 4);
+    client
+        .post_spans(PostSpansRequest {
+            batch: Some(second.clone()),
+        })
+        .await
+        .unwrap();
+    let trace_id = second.spans[0].trace_id().unwrap();
     assert!(
         store
             .get_trace(GetTraceQuery::new(trace_id))

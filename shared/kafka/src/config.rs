@@ -247,6 +247,9 @@ pub struct ProducerConfig {
     /// Most messages waiting in the producer (`queue.buffering.max.messages`); a write that
     /// does not fit is refused as a whole.
     pub queue_max_messages: usize,
+    /// Whether a write returns only once Kafka acknowledged every message of it (`true`), or
+    /// as soon as they are in the producer's queue, as Jaeger's collector does (`false`).
+    pub wait_for_delivery: bool,
     /// How long librdkafka keeps retrying a message before reporting it failed
     /// (`message.timeout.ms`; librdkafka's default 5 minutes).
     pub message_timeout: Duration,
@@ -271,6 +274,7 @@ impl Default for ProducerConfig {
             batch_max_messages: 0,
             max_message_bytes: 1_000_000,
             queue_max_messages: 100_000,
+            wait_for_delivery: true,
             message_timeout: Duration::from_secs(300),
             authentication: Authentication::None,
             tls: TlsConfig::default(),

@@ -1,13 +1,13 @@
 //! The Kafka span writer: one Jaeger `Span` message per span, keyed by the trace id's hex form,
 //! produced through one librdkafka producer whose own thread serves delivery reports. Owns
-//! encoding and enqueueing, backpressure when the producer's queue is full, counting deliveries
-//! and flushing at shutdown. Not its business: the settings (`config`) and the partitioning rule
+//! encoding and enqueueing, backpressure when the producer's queue is full, waiting for a
+//! write's delivery reports, counting deliveries and flushing at shutdown. Not its business: the settings (`config`) and the partitioning rule
 //! (`partition`; librdkafka applies it).
 
 use std::io::Write as _;
 use std::ops::Range;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -21,6 +21,7 @@ use spur_model::api_v2::{Batch, Process, Span};
 use spur_model::kafka::{self, Encoding};
 use spur_model::{SpanId, TraceId};
 use spur_storage::{SpanWriter, StorageError};
+use tokio::sync::Notify;
 
 use crate::config::ProducerConfig;
 use crate::metrics::{DeliveryErrorReason, ProducerMetrics, RateLimiter};
@@ -34,10 +35,15 @@ pub const QUEUE_FULL: &str = "kafka producer queue is full";
 
 /// Writes spans to a Kafka topic as Jaeger's collector does.
 ///
-/// `write_spans` returns `Ok` once every span is in the producer's queue; it does not wait for
-/// the brokers (Jaeger's writer does not either), so `Ok` is not durable: deliveries are counted
-/// afterwards in `jaeger_kafka_spans_written_total{status}`. A write that does not fit in the
-/// queue is refused as a whole with `Unavailable` ([`QUEUE_FULL`]); nothing of it is enqueued.
+/// With `wait_for_delivery` (the default), a write returns `Ok` once Kafka acknowledged every
+/// one of its spans (with the configured `required_acks`), and `Unavailable` naming how many
+/// failed when librdkafka gave any up: an acknowledged span survives this process's crash.
+/// Without it, a write returns once its spans are in the producer's queue, as Jaeger's writer
+/// does, so `Ok` is not durable. Either way deliveries are counted in
+/// `jaeger_kafka_spans_written_total{status}`. A write that does not fit in the queue is
+/// refused as a whole with `Unavailable` ([`QUEUE_FULL`]); nothing of it is enqueued. A span
+/// larger than `max_message_bytes` is never sent: counted as failed, it does not fail its
+/// write (retrying could not help), as in Jaeger.
 /// Call [`SpanWriter::flush`] before dropping the writer: dropping it purges whatever is still
 /// queued (counted as failures, reason `purged`) and blocks for up to about 0.6 s.
 pub struct KafkaSpanWriter {
@@ -46,6 +52,10 @@ pub struct KafkaSpanWriter {
     encoding: Encoding,
     queue_capacity: usize,
     max_message_bytes: usize,
+    wait_for_delivery: bool,
+    /// A bound on waiting for delivery reports, in case librdkafka never sends one: its own
+    /// message timeout, which it guarantees a report within, and a margin.
+    delivery_deadline: Duration,
     /// Held while checking for room and enqueueing, so concurrent writes cannot both pass the
     /// check and overfill the queue between them.
     enqueueing: Mutex<()>,
@@ -98,6 +108,8 @@ impl KafkaSpanWriter {
             encoding: config.encoding,
             queue_capacity: config.queue_max_messages,
             max_message_bytes: config.max_message_bytes,
+            wait_for_delivery: config.wait_for_delivery,
+            delivery_deadline: config.message_timeout + Duration::from_secs(30),
             enqueueing: Mutex::new(()),
         })
     }
@@ -107,8 +119,27 @@ impl KafkaSpanWriter {
         self.producer.context().outstanding()
     }
 
-    /// Enqueues every message of `batch`, or none when they do not all fit.
-    fn enqueue(&self, batch: &Encoded) -> Result<(), StorageError> {
+    /// Enqueues `batch` and, with `wait_for_delivery`, waits for its delivery reports.
+    async fn write(&self, batch: &Encoded) -> Result<(), StorageError> {
+        let delivery = WriteDelivery::new();
+        let enqueued = self.enqueue(batch, &delivery);
+        delivery.enqueueing_done();
+        enqueued?;
+        if !self.wait_for_delivery {
+            return Ok(());
+        }
+        match tokio::time::timeout(self.delivery_deadline, delivery.wait()).await {
+            Ok(delivered) => delivered,
+            Err(_) => Err(StorageError::Timeout(format!(
+                "no kafka delivery report within {:?}",
+                self.delivery_deadline
+            ))),
+        }
+    }
+
+    /// Enqueues every message of `batch`, or none when they do not all fit; each enqueued
+    /// message reports its delivery to `delivery`.
+    fn enqueue(&self, batch: &Encoded, delivery: &Arc<WriteDelivery>) -> Result<(), StorageError> {
         let context = self.producer.context();
         let count = batch.messages.len();
         if count > self.queue_capacity {
@@ -134,12 +165,16 @@ impl KafkaSpanWriter {
                 context.not_sent(DeliveryErrorReason::MessageTooLarge, value.len());
                 continue;
             }
-            let record = BaseRecord::to(&self.topic).key(key).payload(value);
+            let record = BaseRecord::with_opaque_to(&self.topic, Arc::clone(delivery))
+                .key(key)
+                .payload(value);
             context.outstanding.fetch_add(1, Ordering::Relaxed);
+            delivery.pending.fetch_add(1, Ordering::AcqRel);
             let Err((error, _)) = self.producer.send(record) else {
                 continue;
             };
             context.outstanding.fetch_sub(1, Ordering::Relaxed);
+            delivery.pending.fetch_sub(1, Ordering::AcqRel);
             let code = error.rdkafka_error_code();
             if code == Some(RDKafkaErrorCode::MessageSizeTooLarge) {
                 context.not_sent(DeliveryErrorReason::MessageTooLarge, value.len());
@@ -175,7 +210,7 @@ impl SpanWriter for KafkaSpanWriter {
         }
         let batch = Encoded::new(spans, self.encoding)?;
         // librdkafka's produce call never blocks (no RD_KAFKA_MSG_F_BLOCK): safe here.
-        self.enqueue(&batch)
+        self.write(&batch).await
     }
 
     /// Like `write_spans` on the batch's spans each given the batch's process, but the process
@@ -204,7 +239,7 @@ impl SpanWriter for KafkaSpanWriter {
                 Encoded::new(spans, self.encoding)?
             }
         };
-        self.enqueue(&encoded)
+        self.write(&encoded).await
     }
 
     /// Waits until every queued message is delivered (or failed) or `timeout` passes, off the
@@ -325,6 +360,73 @@ fn widen_trace_id(bytes: &mut Vec<u8>) -> Result<TraceId, String> {
     Ok(trace_id)
 }
 
+/// The delivery reports one write waits for. Every message of the write holds it as its
+/// delivery opaque; `pending` starts at one for the enqueueing itself, so it cannot reach zero
+/// before every message is enqueued.
+struct WriteDelivery {
+    pending: AtomicUsize,
+    delivered: AtomicUsize,
+    failed: AtomicUsize,
+    first_error: Mutex<Option<KafkaError>>,
+    /// Notified once, when `pending` reaches zero (a stored permit if nobody waits yet).
+    settled: Notify,
+}
+
+impl WriteDelivery {
+    fn new() -> Arc<WriteDelivery> {
+        Arc::new(WriteDelivery {
+            pending: AtomicUsize::new(1),
+            delivered: AtomicUsize::new(0),
+            failed: AtomicUsize::new(0),
+            first_error: Mutex::new(None),
+            settled: Notify::new(),
+        })
+    }
+
+    fn enqueueing_done(&self) {
+        self.settle_one();
+    }
+
+    /// One message's report (on the producer's polling thread).
+    fn report(&self, error: Option<&KafkaError>) {
+        match error {
+            None => self.delivered.fetch_add(1, Ordering::Relaxed),
+            Some(error) => {
+                self.first_error.lock().get_or_insert_with(|| error.clone());
+                self.failed.fetch_add(1, Ordering::Relaxed)
+            }
+        };
+        self.settle_one();
+    }
+
+    fn settle_one(&self) {
+        if self.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.settled.notify_one();
+        }
+    }
+
+    /// Waits until every enqueued message has its report: `Ok` when all were delivered.
+    async fn wait(&self) -> Result<(), StorageError> {
+        if self.pending.load(Ordering::Acquire) != 0 {
+            self.settled.notified().await;
+        }
+        let failed = self.failed.load(Ordering::Acquire);
+        if failed == 0 {
+            return Ok(());
+        }
+        let delivered = self.delivered.load(Ordering::Acquire);
+        let error = self
+            .first_error
+            .lock()
+            .as_ref()
+            .map_or_else(String::new, ToString::to_string);
+        Err(StorageError::Unavailable(format!(
+            "kafka did not take {failed} of the {} spans of this write: {error}",
+            failed + delivered
+        )))
+    }
+}
+
 /// Runs on librdkafka's callbacks (the producer's polling thread): counts deliveries and
 /// forwards librdkafka's logs and errors to `tracing`.
 struct DeliveryContext {
@@ -386,18 +488,20 @@ impl ClientContext for DeliveryContext {
 }
 
 impl ProducerContext for DeliveryContext {
-    type DeliveryOpaque = ();
+    type DeliveryOpaque = Arc<WriteDelivery>;
 
-    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+    fn delivery(&self, result: &DeliveryResult<'_>, write: Arc<WriteDelivery>) {
         self.outstanding.fetch_sub(1, Ordering::Relaxed);
         self.update_queue_gauge();
         let (error, message) = match result {
             Ok(_) => {
+                write.report(None);
                 self.metrics.success.increment(1);
                 return;
             }
             Err((error, message)) => (error, message),
         };
+        write.report(Some(error));
         let reason = error
             .rdkafka_error_code()
             .map_or(DeliveryErrorReason::Other, DeliveryErrorReason::of);

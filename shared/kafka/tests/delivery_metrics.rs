@@ -1,6 +1,7 @@
 //! What the writer counts, with a debugging recorder installed for this test binary only: a
 //! writer whose broker is dead refuses writes that do not fit in its small queue at once (never
-//! blocks, never enqueues part of a write) and counts the timed-out and purged deliveries; a
+//! blocks, never enqueues part of a write) and counts the timed-out and purged deliveries, and
+//! one waiting for delivery fails its write when the spans time out; a
 //! writer on the real broker (`SPUR_TEST_KAFKA`) counts successes, and an oversized span as a
 //! failure. The tests share the recorder, so they run one at a time.
 
@@ -85,6 +86,8 @@ async fn a_dead_broker_fills_the_queue_without_blocking_and_failures_are_counted
         topic: "spur-dead-broker".into(),
         queue_max_messages: 5,
         message_timeout: Duration::from_secs(2),
+        // Answering on enqueueing, so the queue can be filled.
+        wait_for_delivery: false,
         ..ProducerConfig::default()
     };
     let writer = KafkaSpanWriter::new(&config).unwrap();
@@ -138,6 +141,44 @@ async fn a_dead_broker_fills_the_queue_without_blocking_and_failures_are_counted
         "{metrics:?}"
     );
     assert_eq!(value(&metrics, DELIVERY_ERRORS, "reason=purged"), 5.0);
+}
+
+/// Waiting for delivery (the default), a write to a dead broker fails once librdkafka gives its
+/// spans up, naming how many, and is counted like any failed delivery.
+#[tokio::test]
+async fn a_write_waiting_for_a_dead_broker_fails_when_its_spans_time_out() {
+    let _serial = SERIAL.lock().await;
+    take_metrics();
+    let config = ProducerConfig {
+        brokers: vec!["127.0.0.1:1".into()],
+        topic: "spur-dead-broker".into(),
+        message_timeout: Duration::from_secs(2),
+        ..ProducerConfig::default()
+    };
+    let writer = KafkaSpanWriter::new(&config).unwrap();
+    let spans = common::traces(1, 3);
+    let started = Instant::now();
+    let error = writer.write_spans(spans).await.unwrap_err();
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(1_900) && took < Duration::from_secs(20),
+        "failed after the 2 s message timeout, not before: {took:?}"
+    );
+    assert_eq!(error.kind(), ErrorKind::Unavailable, "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("kafka did not take 3 of the 3 spans of this write"),
+        "{error}"
+    );
+    assert_eq!(writer.queued(), 0);
+    let metrics = take_metrics();
+    assert_eq!(
+        value(&metrics, SPANS_WRITTEN, "status=failure"),
+        3.0,
+        "{metrics:?}"
+    );
+    assert_eq!(value(&metrics, DELIVERY_ERRORS, "reason=timed_out"), 3.0);
 }
 
 #[tokio::test]

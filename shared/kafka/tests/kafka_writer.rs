@@ -90,6 +90,7 @@ async fn flush_delivers_everything_queued_before_returning() {
     // timeout in a loop, so librdkafka's "flush sends at once" override does not hold.)
     let config = ProducerConfig {
         batch_linger: Duration::from_secs(3),
+        wait_for_delivery: false,
         ..common::producer_config(&bootstrap, &topic, Encoding::Protobuf)
     };
     let writer = KafkaSpanWriter::new(&config).unwrap();
@@ -122,7 +123,10 @@ async fn flush_delivers_everything_queued_before_returning() {
 async fn a_flush_that_runs_out_of_time_reports_what_is_left() {
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = silent.local_addr().unwrap().to_string();
-    let config = common::producer_config(&address, "spur_kafka_unreachable", Encoding::Protobuf);
+    let config = ProducerConfig {
+        wait_for_delivery: false,
+        ..common::producer_config(&address, "spur_kafka_unreachable", Encoding::Protobuf)
+    };
     let writer = KafkaSpanWriter::new(&config).unwrap();
     let spans = common::traces(2, 5);
     writer.write_spans(spans.clone()).await.unwrap();
@@ -147,4 +151,46 @@ async fn a_flush_with_nothing_queued_returns_at_once() {
     let started = Instant::now();
     assert_eq!(writer.flush(TIMEOUT).await.unwrap(), 0);
     assert!(started.elapsed() < Duration::from_secs(1));
+}
+
+/// The default: a write returns once Kafka has its spans, so they survive the writer's process.
+/// Batches linger 1 s here: a write that returned on enqueueing would find nothing in Kafka.
+#[tokio::test]
+async fn a_write_returns_once_its_spans_are_in_kafka() {
+    let bootstrap = common::bootstrap();
+    let topic = common::create_topic(&bootstrap, "spur_kafka_wait").await;
+    let config = ProducerConfig {
+        batch_linger: Duration::from_secs(1),
+        ..common::producer_config(&bootstrap, &topic, Encoding::Protobuf)
+    };
+    assert!(config.wait_for_delivery, "the default");
+    let writer = KafkaSpanWriter::new(&config).unwrap();
+    let spans = common::traces(6, 4);
+    let started = Instant::now();
+    writer.write_spans(spans[..12].to_vec()).await.unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "returned after the linger and the broker's acknowledgement, not before"
+    );
+    assert_eq!(writer.queued(), 0, "nothing of it left in the producer");
+    let stored: i64 = common::messages_per_partition(&bootstrap, &topic)
+        .values()
+        .sum();
+    assert_eq!(
+        stored, 12,
+        "in Kafka when the write returned, without a flush"
+    );
+    // Concurrent writes each wait for their own spans only.
+    let (first, second) = tokio::join!(
+        writer.write_spans(spans[12..18].to_vec()),
+        writer.write_spans(spans[18..].to_vec())
+    );
+    first.unwrap();
+    second.unwrap();
+    let stored: i64 = common::messages_per_partition(&bootstrap, &topic)
+        .values()
+        .sum();
+    assert_eq!(stored, spans.len() as i64);
+    let received = common::consume(&bootstrap, &topic, spans.len()).await;
+    assert_eq!(received.len(), spans.len());
 }

@@ -372,6 +372,10 @@ pub struct KafkaConfig {
     /// Messages the producer may hold before writes are refused as busy
     /// (`KAFKA_PRODUCER_QUEUE_MAX_MESSAGES`, a Spur addition, default 100000).
     pub queue_max_messages: usize,
+    /// Answer a write only once Kafka acknowledged all its spans, so an acknowledged span
+    /// survives the collector's crash (`KAFKA_PRODUCER_WAIT_FOR_DELIVERY`, a Spur addition,
+    /// default true); `false` answers once they are in the producer's queue, as Jaeger does.
+    pub wait_for_delivery: bool,
     /// `none`, `tls`, `plaintext` (SASL) or `kerberos` (`KAFKA_PRODUCER_AUTHENTICATION`,
     /// default `none`); `kerberos` is not supported by this build.
     pub authentication: Authentication,
@@ -401,6 +405,7 @@ impl Default for KafkaConfig {
             batch_max_messages: producer.batch_max_messages,
             max_message_bytes: producer.max_message_bytes,
             queue_max_messages: producer.queue_max_messages,
+            wait_for_delivery: producer.wait_for_delivery,
             authentication: producer.authentication,
             tls: producer.tls,
             plaintext: producer.plaintext,
@@ -429,6 +434,7 @@ impl KafkaConfig {
             batch_max_messages: self.batch_max_messages,
             max_message_bytes: self.max_message_bytes,
             queue_max_messages: self.queue_max_messages,
+            wait_for_delivery: self.wait_for_delivery,
             message_timeout: ProducerConfig::default().message_timeout,
             authentication: self.authentication,
             tls: self.tls.clone(),

@@ -103,6 +103,8 @@ pub mod keys {
     pub const KAFKA_PRODUCER_IDEMPOTENT: &str = "KAFKA_PRODUCER_IDEMPOTENT";
     /// Spur's: the producer queue's capacity in messages (default 100000).
     pub const KAFKA_PRODUCER_QUEUE_MAX_MESSAGES: &str = "KAFKA_PRODUCER_QUEUE_MAX_MESSAGES";
+    /// Spur's: answer writes once Kafka acknowledged them (default true).
+    pub const KAFKA_PRODUCER_WAIT_FOR_DELIVERY: &str = "KAFKA_PRODUCER_WAIT_FOR_DELIVERY";
 }
 
 /// Jaeger's default backend for its collector and query when `SPAN_STORAGE_TYPE` is unset
@@ -398,6 +400,7 @@ impl EnvReader<'_> {
         let queue_max_messages = self.parsed(keys::KAFKA_PRODUCER_QUEUE_MAX_MESSAGES, |text| {
             count(text, "messages")
         });
+        let wait_for_delivery = self.parsed(keys::KAFKA_PRODUCER_WAIT_FOR_DELIVERY, parse_bool);
         let authentication =
             self.parsed(keys::KAFKA_PRODUCER_AUTHENTICATION, Authentication::parse);
         let tls = self.kafka_tls();
@@ -428,6 +431,7 @@ impl EnvReader<'_> {
             batch_max_messages: batch_max_messages.unwrap_or(defaults.batch_max_messages),
             max_message_bytes: max_message_bytes.unwrap_or(defaults.max_message_bytes),
             queue_max_messages: queue_max_messages.unwrap_or(defaults.queue_max_messages),
+            wait_for_delivery: wait_for_delivery.unwrap_or(defaults.wait_for_delivery),
             authentication: authentication.unwrap_or(defaults.authentication),
             tls,
             plaintext,

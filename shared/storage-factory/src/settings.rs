@@ -418,6 +418,12 @@ pub const SETTINGS: &[Setting] = &[
         "",
         "kafka: producer queue capacity in messages (default 100000)",
     ),
+    Setting::new(
+        "kafka.producer.wait-for-delivery",
+        "",
+        "kafka: answer a write once Kafka acknowledged it (default true; false answers once \
+         queued, as Jaeger does)",
+    ),
 ];
 
 #[cfg(test)]

@@ -73,6 +73,8 @@ fn every_backend_takes_jaegers_defaults() {
                 batch_max_messages: 0,
                 max_message_bytes: 1_000_000,
                 queue_max_messages: 100_000,
+                // Spur's: answers come after Kafka's acknowledgement.
+                wait_for_delivery: true,
                 authentication: Authentication::None,
                 tls: TlsConfig {
                     enabled: false,
@@ -237,6 +239,7 @@ fn kafka_reads_every_producer_key() {
         ("KAFKA_PRODUCER_BATCH_MAX_MESSAGES", "5000"),
         ("KAFKA_PRODUCER_MAX_MESSAGE_BYTES", "2000000"),
         ("KAFKA_PRODUCER_QUEUE_MAX_MESSAGES", "250000"),
+        ("KAFKA_PRODUCER_WAIT_FOR_DELIVERY", "false"),
         ("KAFKA_PRODUCER_AUTHENTICATION", "plaintext"),
         ("KAFKA_PRODUCER_TLS_ENABLED", "true"),
         ("KAFKA_PRODUCER_TLS_CA", "/etc/kafka/ca.pem"),
@@ -258,6 +261,7 @@ fn kafka_reads_every_producer_key() {
         batch_max_messages: 5_000,
         max_message_bytes: 2_000_000,
         queue_max_messages: 250_000,
+        wait_for_delivery: false,
         authentication: Authentication::Plaintext,
         tls: TlsConfig {
             enabled: true,
@@ -296,6 +300,7 @@ fn kafka_reads_every_producer_key() {
         (5_000, 2_000_000)
     );
     assert_eq!(producer.queue_max_messages, 250_000);
+    assert!(!producer.wait_for_delivery);
     assert_eq!(producer.authentication, Authentication::Plaintext);
     assert_eq!(producer.tls, expected.tls);
     assert_eq!(producer.plaintext, expected.plaintext);

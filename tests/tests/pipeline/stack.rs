@@ -17,9 +17,10 @@ use spur_e2e::proxy::Proxy;
 /// Partitions of the run's topic: the two ingesters get two each.
 pub const PARTITIONS: i32 = 4;
 const READY_TIMEOUT: Duration = Duration::from_secs(120);
-/// Each collector's Kafka producer queue, small so that a Kafka outage fills it and the
-/// collectors refuse (and count) spans instead of holding them for minutes.
-pub const PRODUCER_QUEUE_MESSAGES: u32 = 300;
+/// Each collector's queue of spans (from arrival to Kafka's acknowledgement) and its Kafka
+/// producer's queue, small so that a burst during a Kafka outage fills them and the collectors
+/// refuse (and count) spans.
+pub const COLLECTOR_QUEUE_SPANS: u32 = 300;
 
 /// The shared store the run writes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -251,8 +252,9 @@ impl Plan {
             ("KAFKA_PRODUCER_TOPIC", self.topic.clone()),
             (
                 "KAFKA_PRODUCER_QUEUE_MAX_MESSAGES",
-                PRODUCER_QUEUE_MESSAGES.to_string(),
+                COLLECTOR_QUEUE_SPANS.to_string(),
             ),
+            ("COLLECTOR_QUEUE_SIZE", COLLECTOR_QUEUE_SPANS.to_string()),
             (
                 "COLLECTOR_GRPC_SERVER_HOST_PORT",
                 p.collector_grpc[index].to_string(),

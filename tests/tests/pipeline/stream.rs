@@ -177,6 +177,41 @@ pub fn client(address: SocketAddr) -> Result<CollectorServiceClient<Channel>, St
     Ok(CollectorServiceClient::new(channel(address)?))
 }
 
+/// Sends `count` traces (numbered from `first`) to one collector all at once, as a crowd of
+/// clients would; the outcome of each.
+pub async fn burst(
+    run: &str,
+    seed: u64,
+    first: u64,
+    count: u64,
+    collector: (usize, u32, SocketAddr),
+) -> Result<Vec<Sent>, String> {
+    let (index, incarnation, address) = collector;
+    let client = client(address)?;
+    let requests = (first..first + count).map(|number| {
+        let mut client = client.clone();
+        let (trace_id, spans) = trace(run, seed, number, &CHECKOUT);
+        tokio::spawn(async move {
+            let count = spans.len();
+            let outcome = post(&mut client, spans).await;
+            Sent {
+                trace_id,
+                spans: count,
+                collector: index,
+                incarnation,
+                outcome,
+                at: tokio::time::Instant::now(),
+            }
+        })
+    });
+    let handles: Vec<_> = requests.collect();
+    let mut sent = Vec::with_capacity(handles.len());
+    for handle in handles {
+        sent.push(handle.await.map_err(|e| e.to_string())?);
+    }
+    Ok(sent)
+}
+
 impl Stream {
     /// Sends one [`CHECKOUT`] trace every `pace`, alternating between `collectors`.
     pub fn start(
