@@ -7,7 +7,8 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
-use futures::{StreamExt, TryStreamExt, stream};
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
 use parking_lot::Mutex;
 use rustc_hash::{FxHashMap, FxHashSet};
 use scylla::serialize::row::SerializeRow;
@@ -255,28 +256,68 @@ impl CassandraStore {
             .map_err(|error| from_execution(&format!("writing {table}"), error))
     }
 
-    /// Runs the inserts with at most `write_concurrency` in flight; the first failure fails all.
-    async fn run_all<'a>(
-        &self,
-        inserts: Vec<futures::future::BoxFuture<'a, Result<(), StorageError>>>,
-    ) -> Result<(), StorageError> {
-        stream::iter(inserts)
-            .buffer_unordered(self.options.write_concurrency.max(1))
-            .try_collect::<()>()
-            .await
+    /// Inserts `rows` with at most `in_flight` statements at once; the first failure fails
+    /// all. Each row's statement future is made only when it is its turn: such a future is
+    /// several KiB, so making them all up front held ~85 KiB per span of a large batch.
+    async fn run_all(&self, rows: Vec<Row<'_>>, in_flight: usize) -> Result<(), StorageError> {
+        let mut rows = rows.into_iter();
+        let mut running = FuturesUnordered::new();
+        loop {
+            while running.len() < in_flight.max(1) {
+                let Some(row) = rows.next() else { break };
+                running.push(self.insert_row(row));
+            }
+            match running.next().await {
+                Some(result) => result?,
+                None => return Ok(()),
+            }
+        }
     }
 
-    fn span_inserts<'a>(
-        &'a self,
+    /// The span rows of `spans`.
+    fn span_rows(spans: &[Prepared]) -> Vec<Row<'_>> {
+        spans.iter().map(Row::Span).collect()
+    }
+
+    /// The name rows to refresh and every index row of `spans`.
+    fn index_rows<'a>(
         spans: &'a [Prepared],
-    ) -> Vec<futures::future::BoxFuture<'a, Result<(), StorageError>>> {
-        spans
-            .iter()
-            .map(|span| {
-                let row = &span.row;
-                Box::pin(self.insert(
+        services: &'a [String],
+        operations: &'a [(String, String, String)],
+        names_ttl: i32,
+    ) -> Vec<Row<'a>> {
+        let mut rows = Vec::new();
+        rows.extend(
+            services
+                .iter()
+                .map(|service| Row::ServiceName(service, names_ttl)),
+        );
+        rows.extend(
+            operations
+                .iter()
+                .map(|operation| Row::OperationName(operation, names_ttl)),
+        );
+        for span in spans {
+            rows.push(Row::ServiceIndex(span));
+            rows.push(Row::OperationIndex(span));
+            if span.row.is_firehose() {
+                continue;
+            }
+            rows.extend(span.tag_pairs.iter().map(|pair| Row::Tag(span, pair)));
+            rows.push(Row::Duration(span, ""));
+            rows.push(Row::Duration(span, span.row.operation_name.as_str()));
+        }
+        rows
+    }
+
+    async fn insert_row(&self, row: Row<'_>) -> Result<(), StorageError> {
+        let statements = &self.statements;
+        match row {
+            Row::Span(span) => {
+                let (row, ttl) = (&span.row, span.ttl);
+                self.insert(
                     "traces",
-                    &self.statements.insert_span,
+                    &statements.insert_span,
                     (
                         &row.trace_id,
                         row.span_id,
@@ -290,77 +331,66 @@ impl CassandraStore {
                         &row.logs,
                         &row.refs,
                         &row.process,
-                        span.ttl,
+                        ttl,
                     ),
-                )) as futures::future::BoxFuture<'a, _>
-            })
-            .collect()
-    }
-
-    fn index_inserts<'a>(
-        &'a self,
-        spans: &'a [Prepared],
-        services: &'a [String],
-        operations: &'a [(String, String, String)],
-        names_ttl: i32,
-    ) -> Vec<futures::future::BoxFuture<'a, Result<(), StorageError>>> {
-        let statements = &self.statements;
-        let mut inserts: Vec<futures::future::BoxFuture<'a, Result<(), StorageError>>> = Vec::new();
-        for service in services {
-            inserts.push(Box::pin(async move {
+                )
+                .await
+            }
+            Row::ServiceName(service, ttl) => {
                 self.insert(
                     "service_names",
                     &statements.insert_service_name,
-                    (service, names_ttl),
+                    (service, ttl),
                 )
                 .await?;
                 WriteCaches::remember(&self.caches.services, service.clone());
                 Ok(())
-            }));
-        }
-        for operation in operations {
-            inserts.push(Box::pin(async move {
+            }
+            Row::OperationName(operation, ttl) => {
                 let (service, kind, name) = operation;
                 self.insert(
                     "operation_names_v2",
                     &statements.insert_operation_name,
-                    (service, kind, name, names_ttl),
+                    (service, kind, name, ttl),
                 )
                 .await?;
                 WriteCaches::remember(&self.caches.operations, operation.clone());
                 Ok(())
-            }));
-        }
-        for span in spans {
-            let (row, ttl) = (&span.row, span.ttl);
-            let bucket = (row.span_hash as u64 % 10) as i32;
-            inserts.push(Box::pin(self.insert(
-                "service_name_index",
-                &statements.insert_service_name_index,
-                (
-                    &row.service_name,
-                    bucket,
-                    row.start_time,
-                    &row.trace_id,
-                    ttl,
-                ),
-            )));
-            inserts.push(Box::pin(self.insert(
-                "service_operation_index",
-                &statements.insert_service_operation_index,
-                (
-                    &row.service_name,
-                    &row.operation_name,
-                    row.start_time,
-                    &row.trace_id,
-                    ttl,
-                ),
-            )));
-            if row.is_firehose() {
-                continue;
             }
-            for (key, value) in &span.tag_pairs {
-                inserts.push(Box::pin(self.insert(
+            Row::ServiceIndex(span) => {
+                let (row, ttl) = (&span.row, span.ttl);
+                let bucket = (row.span_hash as u64 % 10) as i32;
+                self.insert(
+                    "service_name_index",
+                    &statements.insert_service_name_index,
+                    (
+                        &row.service_name,
+                        bucket,
+                        row.start_time,
+                        &row.trace_id,
+                        ttl,
+                    ),
+                )
+                .await
+            }
+            Row::OperationIndex(span) => {
+                let (row, ttl) = (&span.row, span.ttl);
+                self.insert(
+                    "service_operation_index",
+                    &statements.insert_service_operation_index,
+                    (
+                        &row.service_name,
+                        &row.operation_name,
+                        row.start_time,
+                        &row.trace_id,
+                        ttl,
+                    ),
+                )
+                .await
+            }
+            Row::Tag(span, (key, value)) => {
+                let (row, ttl) = (&span.row, span.ttl);
+                self.insert(
                     "tag_index",
                     &statements.insert_tag_index,
                     (
@@ -372,11 +402,13 @@ impl CassandraStore {
                         value,
                         ttl,
                     ),
-                )));
+                )
+                .await
             }
-            let bucket = CqlTimestamp(hour_bucket_millis(row.start_time));
-            for operation in ["", row.operation_name.as_str()] {
-                inserts.push(Box::pin(self.insert(
+            Row::Duration(span, operation) => {
+                let (row, ttl) = (&span.row, span.ttl);
+                let bucket = CqlTimestamp(hour_bucket_millis(row.start_time));
+                self.insert(
                     "duration_index",
                     &statements.insert_duration_index,
                     (
@@ -388,11 +420,26 @@ impl CassandraStore {
                         &row.trace_id,
                         ttl,
                     ),
-                )));
+                )
+                .await
             }
         }
-        inserts
     }
+}
+
+/// One row to insert, borrowed from the prepared spans and names of a write.
+#[derive(Clone, Copy)]
+enum Row<'a> {
+    Span(&'a Prepared),
+    /// A service name and the names' TTL.
+    ServiceName(&'a String, i32),
+    /// (service, span kind, operation) and the names' TTL.
+    OperationName(&'a (String, String, String), i32),
+    ServiceIndex(&'a Prepared),
+    OperationIndex(&'a Prepared),
+    Tag(&'a Prepared, &'a (String, String)),
+    /// The duration index row under no operation (`""`) or the span's operation.
+    Duration(&'a Prepared, &'a str),
 }
 
 /// Spans converted ahead of writing, for the benchmark's plain insert loop.
@@ -432,14 +479,11 @@ impl CassandraStore {
             .collect();
         operations.sort_unstable();
         operations.dedup();
-        let mut inserts = self.span_inserts(&batch.0);
-        inserts.extend(self.index_inserts(&batch.0, &services, &operations, 0));
-        let rows = inserts.len();
-        stream::iter(inserts)
-            .buffer_unordered(in_flight.max(1))
-            .try_collect::<()>()
-            .await?;
-        Ok(rows)
+        let mut rows = Self::span_rows(&batch.0);
+        rows.extend(Self::index_rows(&batch.0, &services, &operations, 0));
+        let count = rows.len();
+        self.run_all(rows, in_flight).await?;
+        Ok(count)
     }
 }
 
@@ -452,7 +496,8 @@ impl SpanWriter for CassandraStore {
             return Ok(());
         }
         // The span rows first: an index row never points at a span that was not stored.
-        self.run_all(self.span_inserts(&prepared)).await?;
+        let in_flight = self.options.write_concurrency;
+        self.run_all(Self::span_rows(&prepared), in_flight).await?;
 
         let mut services: Vec<String> = Vec::new();
         let mut operations: Vec<(String, String, String)> = Vec::new();
@@ -479,8 +524,8 @@ impl SpanWriter for CassandraStore {
             }
         }
         let names_ttl = remaining_ttl(self.span_ttl, now_micros(), now_micros()).unwrap_or(0);
-        self.run_all(self.index_inserts(&prepared, &services, &operations, names_ttl))
-            .await?;
+        let rows = Self::index_rows(&prepared, &services, &operations, names_ttl);
+        self.run_all(rows, in_flight).await?;
         Ok(())
     }
 }
