@@ -17,11 +17,12 @@ pub(crate) fn span_keys(value: &[u8]) -> impl Iterator<Item = &[u8]> {
     value.chunks_exact(keys::SPAN_KEY_LEN)
 }
 
-/// Postings per posting group (index prefix hash, bucket) and span keys per bucket, gathered
+/// Postings with their group (index prefix hash, bucket) and span keys per bucket, gathered
 /// from many writes' spans.
 #[derive(Debug, Default)]
 pub(crate) struct IndexWork {
-    pub postings: FxHashMap<(u64, i64), Vec<u8>>,
+    /// One flat list, grouped only at the end ([`IndexWork::groups`]): no allocation per group.
+    postings: Vec<(u64, i64, keys::Posting)>,
     pub span_keys: FxHashMap<i64, Vec<Vec<u8>>>,
     /// Reused buffer for index prefixes.
     prefix: Vec<u8>,
@@ -67,13 +68,26 @@ impl IndexWork {
             .push(span_key.to_vec());
     }
 
-    /// Appends a posting to the group of `prefix` and `bucket`.
+    /// Adds a posting to the group of `prefix` and `bucket`.
     fn post(&mut self, prefix: &[u8], bucket: i64, posting: &keys::Posting) {
-        let postings = self
-            .postings
-            .entry((keys::prefix_hash(prefix), bucket))
-            .or_insert_with(|| Vec::with_capacity(keys::POSTING_LEN * 2));
-        keys::push_posting(postings, posting);
+        self.postings
+            .push((keys::prefix_hash(prefix), bucket, *posting));
+    }
+
+    /// Calls `each` with every posting group, in index-key order (prefix hash, then the newest
+    /// bucket first: consecutive memtable inserts then land next to each other), and the
+    /// group's encoded postings.
+    pub(crate) fn groups(&mut self, mut each: impl FnMut(u64, i64, &[u8])) {
+        self.postings
+            .sort_unstable_by_key(|(hash, bucket, _)| (*hash, std::cmp::Reverse(*bucket)));
+        let mut value = Vec::new();
+        for group in self.postings.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+            value.clear();
+            for (_, _, posting) in group {
+                keys::push_posting(&mut value, posting);
+            }
+            each(group[0].0, group[0].1, &value);
+        }
     }
 }
 
@@ -103,12 +117,23 @@ mod tests {
         work.add_span(&key, &span);
         work.add_span(&key, &span);
         let expected = keys::prefix_hash(&keys::tag_prefix("svc", "http.status_code", "200"));
-        let postings: Vec<_> = keys::postings(&work.postings[&(expected, 2_000_000)]).collect();
+        let mut groups = Vec::new();
+        work.groups(|hash, bucket, value| {
+            groups.push((hash, bucket, keys::postings(value).collect::<Vec<_>>()));
+        });
+        let (_, _, postings) = groups
+            .iter()
+            .find(|(hash, bucket, _)| (*hash, *bucket) == (expected, 2_000_000))
+            .unwrap();
         assert_eq!(postings.len(), 2);
         assert_eq!(postings[0].duration, 7);
         assert_eq!(postings[0].trace_id, TraceId::new(0, 9).to_bytes());
         // service, operation, one span tag, one process tag
-        assert_eq!(work.postings.len(), 4);
+        assert_eq!(groups.len(), 4);
+        assert!(
+            groups.is_sorted_by_key(|(hash, _, _)| *hash),
+            "in key order"
+        );
         assert_eq!(work.span_keys[&2_000_000].len(), 2);
         assert_eq!(span_keys(&[key.clone(), key].concat()).count(), 2);
     }

@@ -260,10 +260,10 @@ impl Store {
         let sequence = self.sequence.fetch_add(1, Ordering::Relaxed);
         let mut batch = self.db.batch().durability(Some(PersistMode::Buffer));
         let mut expiry: HashMap<i64, keys::ExpiryList> = HashMap::new();
-        for (bucket, span_keys) in work.span_keys {
+        for (bucket, span_keys) in std::mem::take(&mut work.span_keys) {
             expiry.entry(bucket).or_default().span_keys = span_keys;
         }
-        for ((prefix_hash, bucket), postings) in work.postings {
+        work.groups(|prefix_hash, bucket, postings| {
             let key = keys::index_entry(prefix_hash, bucket, sequence);
             expiry
                 .entry(bucket)
@@ -271,7 +271,7 @@ impl Store {
                 .index_keys
                 .push(key.to_vec());
             batch.insert(&self.index, key, postings);
-        }
+        });
         for (bucket, list) in expiry {
             batch.insert(
                 &self.expiry,
