@@ -159,15 +159,21 @@ async fn oversized_bodies_and_requests_are_refused() {
     collector.stop().await;
 }
 
-#[tokio::test]
-async fn a_full_queue_answers_with_backpressure_and_counts_the_refused_spans() {
-    let _serial = GAUGES.lock().await;
+/// A collector with a queue of 150 spans and one worker, writing through a closed gate.
+async fn gated_collector() -> (Arc<MemoryStore>, Arc<GatedWriter>, common::Running) {
     let store = Arc::new(MemoryStore::new(1_000));
     let gated = GatedWriter::new(store.clone());
     let mut config = default_config();
     config.queue_size = 150;
     config.num_workers = 1;
     let collector = start(gated.clone(), config).await;
+    (store, gated, collector)
+}
+
+#[tokio::test]
+async fn a_full_queue_answers_with_backpressure_and_counts_the_refused_spans() {
+    let _serial = GAUGES.lock().await;
+    let (store, gated, collector) = gated_collector().await;
     let grpc_url = collector.url(collector.grpc, "");
     // The first 100 spans are accepted and wait at the gate, holding the queue.
     let first_batch = batch(100, 1);
@@ -235,12 +241,7 @@ async fn a_full_queue_answers_with_backpressure_and_counts_the_refused_spans() {
 #[tokio::test]
 async fn a_client_that_gives_up_frees_its_place_in_the_queue() {
     let _serial = GAUGES.lock().await;
-    let store = Arc::new(MemoryStore::new(1_000));
-    let gated = GatedWriter::new(store.clone());
-    let mut config = default_config();
-    config.queue_size = 150;
-    config.num_workers = 1;
-    let collector = start(gated.clone(), config).await;
+    let (store, gated, collector) = gated_collector().await;
     let mut client = CollectorServiceClient::connect(collector.url(collector.grpc, ""))
         .await
         .unwrap();
