@@ -22,8 +22,9 @@
 //!    acknowledged, the killed one's included (a collector answers once Kafka acknowledged the
 //!    spans), must then be returned by `/api/traces/{id}` with each span once. Every refusal a
 //!    collector answered must be counted in its `spur_collector_spans_refused_total` (checked
-//!    on the collectors that are alive at the end; the killed one's counters die with it), and
-//!    the burst must have been refused in part, so that count is not trivially zero.
+//!    on the collectors that are alive at the end; the killed one's counters die with it; a
+//!    request the client gave up on at its deadline may be counted too), and the burst must have
+//!    been refused in part, so that count is not trivially zero.
 //! 3. **Dependencies.** Known trace shapes (web → api once, api → db twice, ten times) then go
 //!    through the quiet pipeline; `/api/dependencies` must show exactly those call counts, as
 //!    derived by the ingesters while they write (`shared/dependencies`).
@@ -528,7 +529,9 @@ async fn check_acknowledged_arrive(stack: &Stack, sent: &[Sent]) {
     );
 }
 
-/// Every refusal the stream saw from a collector still running equals what it counted.
+/// Every refusal the stream saw from a collector still running is in its count, and the count
+/// holds nothing else: at most the spans of requests whose answer the client never saw (it gave
+/// up at its deadline while the collector was refusing them).
 async fn check_refusals_counted(stack: &Stack, sent: &[Sent]) {
     let refused_in_burst = sent
         .iter()
@@ -541,21 +544,28 @@ async fn check_refusals_counted(stack: &Stack, sent: &[Sent]) {
     for (index, collector) in stack.collectors.iter().enumerate() {
         // Collector 0 runs as its second incarnation (1); collector 1 was never restarted.
         let incarnation = u32::from(index == 0);
-        let refused: usize = sent
-            .iter()
-            .filter(|s| s.collector == index && s.incarnation == incarnation)
-            .filter(|s| matches!(s.outcome, Outcome::Refused(_)))
-            .map(|s| s.spans)
-            .sum();
+        let spans = |outcome: fn(&Outcome) -> bool| -> usize {
+            sent.iter()
+                .filter(|s| s.collector == index && s.incarnation == incarnation)
+                .filter(|s| outcome(&s.outcome))
+                .map(|s| s.spans)
+                .sum()
+        };
+        let refused = spans(|o| matches!(o, Outcome::Refused(_)));
+        let unanswered = spans(|o| *o == Outcome::Unknown);
         let scrape = collector.scrape().await.unwrap();
         let counted = metric_sum(&scrape, "spur_collector_spans_refused_total", &[]);
         eprintln!(
-            "{:?}: collector-{index}: {refused} spans refused, {counted} counted",
+            "{:?}: collector-{index}: {refused} spans refused, {counted} counted, {unanswered} unanswered",
             stack.plan.store
         );
-        assert_eq!(
-            counted, refused as f64,
-            "collector-{index} counted every span it refused"
+        assert!(
+            counted >= refused as f64,
+            "collector-{index} counted every span it refused ({refused} refused, {counted} counted)"
+        );
+        assert!(
+            counted <= (refused + unanswered) as f64,
+            "collector-{index} counted only spans it refused ({counted} counted; {refused} refused, {unanswered} unanswered)"
         );
     }
 }
