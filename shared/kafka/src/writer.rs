@@ -1,8 +1,8 @@
 //! The Kafka span writer: one Jaeger `Span` message per span, keyed by the trace id's hex form,
 //! produced through one librdkafka producer whose own thread serves delivery reports. Owns
 //! encoding and enqueueing, backpressure when the producer's queue is full, waiting for a
-//! write's delivery reports, counting deliveries and flushing at shutdown. Not its business: the settings (`config`) and the partitioning rule
-//! (`partition`; librdkafka applies it).
+//! write's delivery reports, counting deliveries and flushing at shutdown. Not its business:
+//! the settings (`config`) and the partitioning rule (`partition`; librdkafka applies it).
 
 use std::io::Write as _;
 use std::ops::Range;
