@@ -6,6 +6,7 @@
 //!
 //! `store_rate <topic>`; brokers from `SPUR_TEST_KAFKA`.
 
+use spur_telemetry::cpu::process_cpu_time;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -25,24 +26,6 @@ fn env_number(name: &str, default: usize) -> usize {
         .ok()
         .and_then(|text| text.parse().ok())
         .unwrap_or(default)
-}
-
-/// This process's CPU time (user + system).
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
-    let ticks = |n: usize| {
-        fields
-            .get(n)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// Every message of `topic`, decoded.
@@ -102,7 +85,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         directory: directory.clone(),
         retention: Duration::from_secs(72 * 3600),
     })?);
-    let (started, cpu) = (Instant::now(), cpu_seconds());
+    let (started, cpu) = (Instant::now(), process_cpu_time().as_secs_f64());
     let failures = stream::iter(batches)
         .map(|chunk| {
             let store = Arc::clone(&store);
@@ -113,7 +96,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .count()
         .await;
     let seconds = started.elapsed().as_secs_f64();
-    let cpu = cpu_seconds() - cpu;
+    let cpu = process_cpu_time().as_secs_f64() - cpu;
     drop(store);
     let _ = std::fs::remove_dir_all(&directory);
     if failures > 0 {

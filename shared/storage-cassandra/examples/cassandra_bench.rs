@@ -14,6 +14,7 @@
 //! reads, e.g. 1000000 for read latency over a million spans; READ_ONLY=1 skips the writes and
 //! measures the reads again over the keyspace a previous run left, e.g. once the machine is quiet).
 
+use spur_telemetry::cpu::process_cpu_time;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -35,25 +36,6 @@ fn env_number(name: &str, default: usize) -> usize {
         .ok()
         .and_then(|text| text.parse().ok())
         .unwrap_or(default)
-}
-
-/// This process's CPU time (user + system), from /proc/self/stat (clock ticks of 10 ms).
-fn cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
-    let ticks = |n: usize| {
-        fields
-            .get(n)
-            .and_then(|f| f.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    // After the command name: state is field 0, utime field 11, stime field 12.
-    Duration::from_millis((ticks(11) + ticks(12)) * 10)
 }
 
 fn now_micros() -> i64 {
@@ -182,13 +164,13 @@ async fn main() {
         let data = spans(count, 100 + round as u64);
         let prepared = plain_store.prepare_for_benchmark(&data).expect("rows");
         let started = Instant::now();
-        let cpu = cpu_time();
+        let cpu = process_cpu_time();
         let statements = plain_store
             .insert_prepared_for_benchmark(&prepared, writers * 64)
             .await
             .expect("the plain insert loop");
         let plain = started.elapsed();
-        let plain_cpu = cpu_time().saturating_sub(cpu);
+        let plain_cpu = process_cpu_time().saturating_sub(cpu);
         plain_rates.push(count as f64 / plain.as_secs_f64());
         plain_cpus.push(plain_cpu.as_secs_f64() * 1e6 / count as f64);
         println!(
@@ -204,10 +186,10 @@ async fn main() {
         let data = spans(count, 2);
         let batches: Vec<Vec<Span>> = data.chunks(BATCH).map(<[Span]>::to_vec).collect();
         let started = Instant::now();
-        let cpu = cpu_time();
+        let cpu = process_cpu_time();
         write_all(&backend_store, batches, writers).await;
         let backend = started.elapsed();
-        let backend_cpu = cpu_time().saturating_sub(cpu);
+        let backend_cpu = process_cpu_time().saturating_sub(cpu);
         backend_rates.push(count as f64 / backend.as_secs_f64());
         backend_cpus.push(backend_cpu.as_secs_f64() * 1e6 / count as f64);
         println!(

@@ -15,6 +15,7 @@
 //! (SPANS default 20000; WRITERS default 16; WORKERS default 2; ROUNDS default 3; SKIP_PLAIN=1
 //! writes through the backend only, e.g. to measure reads over a million spans).
 
+use spur_telemetry::cpu::process_cpu_time;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -38,24 +39,6 @@ fn env_number(name: &str, default: usize) -> usize {
         .ok()
         .and_then(|text| text.parse().ok())
         .unwrap_or(default)
-}
-
-/// This process's CPU time (user + system), from /proc/self/stat (clock ticks of 10 ms).
-fn cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
-    let ticks = |n: usize| {
-        fields
-            .get(n)
-            .and_then(|f| f.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    Duration::from_millis((ticks(11) + ticks(12)) * 10)
 }
 
 fn now_micros() -> i64 {
@@ -226,7 +209,7 @@ async fn main() {
                 })
                 .collect();
             let started = Instant::now();
-            let cpu = cpu_time();
+            let cpu = process_cpu_time();
             stream::iter(bodies)
                 .for_each_concurrent(workers, |body| {
                     let client = client.clone();
@@ -250,7 +233,7 @@ async fn main() {
                 })
                 .await;
             let plain = started.elapsed();
-            let plain_cpu = cpu_time().saturating_sub(cpu);
+            let plain_cpu = process_cpu_time().saturating_sub(cpu);
             plain_rates.push(count as f64 / plain.as_secs_f64());
             plain_cpus.push(plain_cpu.as_secs_f64() * 1e6 / count as f64);
             println!(
@@ -273,7 +256,7 @@ async fn main() {
         let data = spans(count, 2);
         let batches: Vec<Vec<Span>> = data.chunks(BATCH).map(<[Span]>::to_vec).collect();
         let started = Instant::now();
-        let cpu = cpu_time();
+        let cpu = process_cpu_time();
         stream::iter(batches)
             .for_each_concurrent(writers, |batch| {
                 let store = store.clone();
@@ -283,7 +266,7 @@ async fn main() {
             })
             .await;
         let backend = started.elapsed();
-        let backend_cpu = cpu_time().saturating_sub(cpu);
+        let backend_cpu = process_cpu_time().saturating_sub(cpu);
         backend_rates.push(count as f64 / backend.as_secs_f64());
         backend_cpus.push(backend_cpu.as_secs_f64() * 1e6 / count as f64);
         println!(

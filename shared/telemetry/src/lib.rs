@@ -8,9 +8,11 @@
 //! - [`logging`]: `tracing` output, level from `RUST_LOG` (default `info`);
 //! - [`shutdown`]: a cancellation token cancelled on SIGTERM or Ctrl-C;
 //! - [`process`]: running a service's async part to an exit code, and serving until shutdown
-//!   or a server's failure.
+//!   or a server's failure;
+//! - [`cpu`]: this process's CPU time, for benchmarks.
 
 pub mod admin;
+pub mod cpu;
 pub mod health;
 pub mod logging;
 pub mod metrics;
