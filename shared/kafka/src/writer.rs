@@ -490,22 +490,24 @@ impl ClientContext for DeliveryContext {
 impl ProducerContext for DeliveryContext {
     type DeliveryOpaque = Arc<WriteDelivery>;
 
+    /// Counts the delivery before reporting it to its write, so that a write that returns has
+    /// every one of its messages counted.
     fn delivery(&self, result: &DeliveryResult<'_>, write: Arc<WriteDelivery>) {
         self.outstanding.fetch_sub(1, Ordering::Relaxed);
         self.update_queue_gauge();
         let (error, message) = match result {
             Ok(_) => {
-                write.report(None);
                 self.metrics.success.increment(1);
+                write.report(None);
                 return;
             }
             Err((error, message)) => (error, message),
         };
-        write.report(Some(error));
         let reason = error
             .rdkafka_error_code()
             .map_or(DeliveryErrorReason::Other, DeliveryErrorReason::of);
         self.metrics.failed(reason);
+        write.report(Some(error));
         if let Some(suppressed) = self.delivery_log.allow() {
             tracing::warn!(
                 %error,
