@@ -8,6 +8,8 @@
 //!   librdkafka properties.
 //! - [`partition`]: Jaeger's (sarama's) key → partition rule, FNV-1a.
 //! - [`metrics`]: the metric names and the delivery-error `reason` vocabulary.
+//! - `encode` (a write's spans into messages) and `delivery` (counting delivery reports and
+//!   telling each write when its messages are settled): the writer's private parts.
 //!
 //! - [`ConsumerConfig`] ([`consumer`]): Jaeger's `kafka.consumer.*` options, for the ingester's
 //!   group consumer and a replay's stand-alone reader.
@@ -17,6 +19,8 @@
 
 pub mod config;
 pub mod consumer;
+mod delivery;
+mod encode;
 pub mod metrics;
 pub mod partition;
 pub mod writer;

@@ -1,29 +1,28 @@
-//! The Kafka span writer: one Jaeger `Span` message per span, keyed by the trace id's hex form,
-//! produced through one librdkafka producer whose own thread serves delivery reports. Owns
-//! encoding and enqueueing, backpressure when the producer's queue is full, waiting for a
-//! write's delivery reports, counting deliveries and flushing at shutdown. Not its business:
-//! the settings (`config`) and the partitioning rule (`partition`; librdkafka applies it).
+//! The Kafka span writer: one Jaeger `Span` message per span, produced through one librdkafka
+//! producer whose own thread serves delivery reports. Owns enqueueing a write's encoded
+//! messages, backpressure when the producer's queue is full, waiting for the write's delivery
+//! reports and flushing at shutdown. Not its business: encoding (`encode`), counting deliveries
+//! (`delivery`), the settings (`config`) and the partitioning rule (`partition`; librdkafka
+//! applies it).
 
-use std::io::Write as _;
-use std::ops::Range;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use parking_lot::Mutex;
-use rdkafka::config::{FromClientConfigAndContext, RDKafkaLogLevel};
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::Message as _;
-use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
-use rdkafka::{ClientConfig, ClientContext};
-use spur_model::api_v2::{Batch, Process, Span};
-use spur_model::kafka::{self, Encoding};
-use spur_model::{SpanId, TraceId};
+use rdkafka::ClientConfig;
+use rdkafka::config::FromClientConfigAndContext;
+use rdkafka::error::RDKafkaErrorCode;
+use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
+use spur_model::api_v2::Batch;
+use spur_model::api_v2::Span;
+use spur_model::kafka::Encoding;
 use spur_storage::{SpanWriter, StorageError};
-use tokio::sync::Notify;
 
 use crate::config::ProducerConfig;
+use crate::delivery::{DeliveryContext, WriteDelivery};
+use crate::encode::Encoded;
 use crate::metrics::{DeliveryErrorReason, ProducerMetrics, RateLimiter};
 
 /// librdkafka's worst-case framing of one record (`RD_KAFKAP_MESSAGE_V2_MAX_OVERHEAD`): it
@@ -259,367 +258,9 @@ impl SpanWriter for KafkaSpanWriter {
     }
 }
 
-/// A write's messages, encoded into one buffer before anything is enqueued.
-struct Encoded {
-    bytes: Vec<u8>,
-    messages: Vec<EncodedMessage>,
-}
-
-struct EncodedMessage {
-    key: Range<usize>,
-    value: Range<usize>,
-}
-
-impl Encoded {
-    /// Checks and encodes every span; one malformed span rejects the write
-    /// (`InvalidArgument`). 8-byte trace ids are widened to 16 bytes, as Jaeger always writes
-    /// them.
-    fn new(mut spans: Vec<Span>, encoding: Encoding) -> Result<Self, StorageError> {
-        let mut bytes = Vec::with_capacity(spans.len() * 512);
-        let mut messages = Vec::with_capacity(spans.len());
-        for (index, span) in spans.iter_mut().enumerate() {
-            let trace_id = check_span(span)
-                .map_err(|why| StorageError::InvalidArgument(format!("span {index}: {why}")))?;
-            let key_start = bytes.len();
-            // Writing into a Vec cannot fail.
-            let _ = write!(bytes, "{trace_id}");
-            let value_start = bytes.len();
-            match encoding {
-                Encoding::Protobuf => kafka::encode_protobuf_into(span, &mut bytes),
-                Encoding::Json => bytes.extend_from_slice(&kafka::encode_json(span)),
-            }
-            messages.push(EncodedMessage {
-                key: key_start..value_start,
-                value: value_start..bytes.len(),
-            });
-        }
-        Ok(Encoded { bytes, messages })
-    }
-}
-
-impl Encoded {
-    /// Protobuf messages of spans sharing `process`: see `KafkaSpanWriter::write_batch`.
-    fn with_shared_process(mut spans: Vec<Span>, process: &Process) -> Result<Self, StorageError> {
-        let mut process_field = Vec::with_capacity(256);
-        prost::encoding::message::encode(PROCESS_FIELD, process, &mut process_field);
-        let mut bytes = Vec::with_capacity(spans.len() * 512);
-        let mut messages = Vec::with_capacity(spans.len());
-        for (index, span) in spans.iter_mut().enumerate() {
-            let shared = span.process.is_none();
-            let checked = if shared {
-                check_ids(span)
-            } else {
-                check_span(span)
-            };
-            let trace_id = checked
-                .map_err(|why| StorageError::InvalidArgument(format!("span {index}: {why}")))?;
-            let key_start = bytes.len();
-            let _ = write!(bytes, "{trace_id}");
-            let value_start = bytes.len();
-            kafka::encode_protobuf_into(span, &mut bytes);
-            if shared {
-                bytes.extend_from_slice(&process_field);
-            }
-            messages.push(EncodedMessage {
-                key: key_start..value_start,
-                value: value_start..bytes.len(),
-            });
-        }
-        Ok(Encoded { bytes, messages })
-    }
-}
-
-/// `Span.process`'s field number in `jaeger.api_v2.Span`.
-const PROCESS_FIELD: u32 = 10;
-
-/// The storage contract's requirements of a span (a process, well-formed ids, references
-/// included, so the ingester can decode it); widens 8-byte trace ids. Returns the trace id.
-fn check_span(span: &mut Span) -> Result<TraceId, String> {
-    if span.process.is_none() {
-        return Err("no process".to_owned());
-    }
-    check_ids(span)
-}
-
-/// Well-formed ids (references included); widens 8-byte trace ids. Returns the trace id.
-fn check_ids(span: &mut Span) -> Result<TraceId, String> {
-    let trace_id = widen_trace_id(&mut span.trace_id)?;
-    SpanId::from_bytes(&span.span_id).map_err(|error| error.to_string())?;
-    for reference in &mut span.references {
-        widen_trace_id(&mut reference.trace_id).map_err(|why| format!("reference: {why}"))?;
-        SpanId::from_bytes(&reference.span_id).map_err(|error| format!("reference: {error}"))?;
-    }
-    Ok(trace_id)
-}
-
-fn widen_trace_id(bytes: &mut Vec<u8>) -> Result<TraceId, String> {
-    let trace_id = TraceId::from_bytes(bytes).map_err(|error| error.to_string())?;
-    if bytes.len() != 16 {
-        *bytes = trace_id.to_bytes().to_vec();
-    }
-    Ok(trace_id)
-}
-
-/// The delivery reports one write waits for. Every message of the write holds it as its
-/// delivery opaque; `pending` starts at one for the enqueueing itself, so it cannot reach zero
-/// before every message is enqueued.
-struct WriteDelivery {
-    pending: AtomicUsize,
-    delivered: AtomicUsize,
-    failed: AtomicUsize,
-    first_error: Mutex<Option<KafkaError>>,
-    /// Notified once, when `pending` reaches zero (a stored permit if nobody waits yet).
-    settled: Notify,
-}
-
-impl WriteDelivery {
-    fn new() -> Arc<WriteDelivery> {
-        Arc::new(WriteDelivery {
-            pending: AtomicUsize::new(1),
-            delivered: AtomicUsize::new(0),
-            failed: AtomicUsize::new(0),
-            first_error: Mutex::new(None),
-            settled: Notify::new(),
-        })
-    }
-
-    fn enqueueing_done(&self) {
-        self.settle_one();
-    }
-
-    /// One message's report (on the producer's polling thread).
-    fn report(&self, error: Option<&KafkaError>) {
-        match error {
-            None => self.delivered.fetch_add(1, Ordering::Relaxed),
-            Some(error) => {
-                self.first_error.lock().get_or_insert_with(|| error.clone());
-                self.failed.fetch_add(1, Ordering::Relaxed)
-            }
-        };
-        self.settle_one();
-    }
-
-    fn settle_one(&self) {
-        if self.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.settled.notify_one();
-        }
-    }
-
-    /// Waits until every enqueued message has its report: `Ok` when all were delivered.
-    async fn wait(&self) -> Result<(), StorageError> {
-        if self.pending.load(Ordering::Acquire) != 0 {
-            self.settled.notified().await;
-        }
-        let failed = self.failed.load(Ordering::Acquire);
-        if failed == 0 {
-            return Ok(());
-        }
-        let delivered = self.delivered.load(Ordering::Acquire);
-        let error = self
-            .first_error
-            .lock()
-            .as_ref()
-            .map_or_else(String::new, ToString::to_string);
-        Err(StorageError::Unavailable(format!(
-            "kafka did not take {failed} of the {} spans of this write: {error}",
-            failed + delivered
-        )))
-    }
-}
-
-/// Runs on librdkafka's callbacks (the producer's polling thread): counts deliveries and
-/// forwards librdkafka's logs and errors to `tracing`.
-struct DeliveryContext {
-    metrics: ProducerMetrics,
-    /// Messages enqueued whose delivery report has not arrived: the queue gauge.
-    outstanding: AtomicI64,
-    delivery_log: RateLimiter,
-    error_log: RateLimiter,
-}
-
-impl DeliveryContext {
-    fn outstanding(&self) -> usize {
-        usize::try_from(self.outstanding.load(Ordering::Relaxed)).unwrap_or(0)
-    }
-
-    fn update_queue_gauge(&self) {
-        self.metrics.queue_messages.set(self.outstanding() as f64);
-    }
-
-    /// Counts a span that was never handed to librdkafka.
-    fn not_sent(&self, reason: DeliveryErrorReason, value_bytes: usize) {
-        self.metrics.failed(reason);
-        if let Some(suppressed) = self.delivery_log.allow() {
-            tracing::warn!(
-                reason = reason.label(),
-                value_bytes,
-                suppressed,
-                "kafka span not sent: the message is larger than max-message-bytes"
-            );
-        }
-    }
-}
-
-impl ClientContext for DeliveryContext {
-    fn log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
-        match level {
-            RDKafkaLogLevel::Emerg | RDKafkaLogLevel::Alert | RDKafkaLogLevel::Critical => {
-                tracing::error!(target: "librdkafka", facility, message);
-            }
-            RDKafkaLogLevel::Error | RDKafkaLogLevel::Warning => {
-                tracing::warn!(target: "librdkafka", facility, message);
-            }
-            RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => {
-                tracing::info!(target: "librdkafka", facility, message);
-            }
-            RDKafkaLogLevel::Debug => tracing::debug!(target: "librdkafka", facility, message),
-        }
-    }
-
-    fn error(&self, error: KafkaError, reason: &str) {
-        if error.rdkafka_error_code() == Some(RDKafkaErrorCode::Fatal) {
-            tracing::error!(%error, reason, "the kafka producer failed fatally; restart needed");
-            return;
-        }
-        if let Some(suppressed) = self.error_log.allow() {
-            tracing::warn!(%error, reason, suppressed, "kafka producer error");
-        }
-    }
-}
-
-impl ProducerContext for DeliveryContext {
-    type DeliveryOpaque = Arc<WriteDelivery>;
-
-    /// Counts the delivery before reporting it to its write, so that a write that returns has
-    /// every one of its messages counted.
-    fn delivery(&self, result: &DeliveryResult<'_>, write: Arc<WriteDelivery>) {
-        self.outstanding.fetch_sub(1, Ordering::Relaxed);
-        self.update_queue_gauge();
-        let (error, message) = match result {
-            Ok(_) => {
-                self.metrics.success.increment(1);
-                write.report(None);
-                return;
-            }
-            Err((error, message)) => (error, message),
-        };
-        let reason = error
-            .rdkafka_error_code()
-            .map_or(DeliveryErrorReason::Other, DeliveryErrorReason::of);
-        self.metrics.failed(reason);
-        write.report(Some(error));
-        if let Some(suppressed) = self.delivery_log.allow() {
-            tracing::warn!(
-                %error,
-                reason = reason.label(),
-                topic = message.topic(),
-                partition = message.partition(),
-                suppressed,
-                "kafka delivery failed; the span is lost"
-            );
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use spur_model::api_v2::{Process, SpanRef, SpanRefType};
-
     use super::*;
-
-    fn span(trace_id: Vec<u8>) -> Span {
-        Span {
-            trace_id,
-            span_id: 7u64.to_be_bytes().to_vec(),
-            operation_name: "get".into(),
-            process: Some(Process {
-                service_name: "shop".into(),
-                tags: Vec::new(),
-            }),
-            ..Span::default()
-        }
-    }
-
-    #[test]
-    fn messages_are_keyed_by_the_trace_id_hex_and_encoded_as_configured() {
-        let short = span(5u64.to_be_bytes().to_vec());
-        let long = span(TraceId::new(1, 2).to_bytes().to_vec());
-        for encoding in [Encoding::Protobuf, Encoding::Json] {
-            let batch = Encoded::new(vec![short.clone(), long.clone()], encoding).unwrap();
-            let keys: Vec<&[u8]> = batch
-                .messages
-                .iter()
-                .map(|message| &batch.bytes[message.key.clone()])
-                .collect();
-            assert_eq!(
-                keys,
-                [
-                    b"0000000000000005".as_slice(),
-                    b"00000000000000010000000000000002".as_slice()
-                ]
-            );
-            let decoded: Vec<Span> = batch
-                .messages
-                .iter()
-                .map(|message| kafka::decode(&batch.bytes[message.value.clone()], encoding))
-                .collect::<Result<_, _>>()
-                .unwrap();
-            assert_eq!(decoded[0].trace_id, TraceId::new(0, 5).to_bytes());
-            assert_eq!(decoded[1].trace_id, long.trace_id);
-        }
-    }
-
-    #[test]
-    fn a_shared_process_is_encoded_once_and_decodes_into_every_span() {
-        let process = Process {
-            service_name: "batch-service".into(),
-            tags: vec![spur_model::api_v2::KeyValue::string("host", "a")],
-        };
-        let shared = Span {
-            process: None,
-            ..span(TraceId::new(1, 2).to_bytes().to_vec())
-        };
-        let own = span(TraceId::new(3, 4).to_bytes().to_vec());
-        let batch =
-            Encoded::with_shared_process(vec![shared.clone(), own.clone()], &process).unwrap();
-        let decoded: Vec<Span> = batch
-            .messages
-            .iter()
-            .map(|message| kafka::decode_protobuf(&batch.bytes[message.value.clone()]).unwrap())
-            .collect();
-        // What the per-span path (process embedded in each span) writes for the same spans.
-        let flattened = Span {
-            process: Some(process),
-            ..shared
-        };
-        let expected: Vec<Span> = [flattened, own]
-            .iter()
-            .map(|span| kafka::decode_protobuf(&kafka::encode_protobuf(span)).unwrap())
-            .collect();
-        assert_eq!(decoded, expected);
-        let mut bad = span(vec![1, 2, 3]);
-        bad.process = None;
-        assert!(Encoded::with_shared_process(vec![bad], &Process::default()).is_err());
-    }
-
-    #[test]
-    fn eight_byte_trace_ids_are_written_as_sixteen() {
-        let mut with_reference = span(5u64.to_be_bytes().to_vec());
-        with_reference.references = vec![SpanRef {
-            trace_id: 5u64.to_be_bytes().to_vec(),
-            span_id: 1u64.to_be_bytes().to_vec(),
-            ref_type: SpanRefType::ChildOf as i32,
-        }];
-        let batch = Encoded::new(vec![with_reference], Encoding::Protobuf).unwrap();
-        let value = &batch.bytes[batch.messages[0].value.clone()];
-        let decoded = <Span as prost::Message>::decode(value).unwrap();
-        assert_eq!(decoded.trace_id, TraceId::new(0, 5).to_bytes());
-        assert_eq!(
-            decoded.references[0].trace_id,
-            TraceId::new(0, 5).to_bytes()
-        );
-    }
-
     /// A producer for nothing (port 1 is closed): creating one checks the settings only.
     fn create(config: ProducerConfig) -> Result<KafkaSpanWriter, StorageError> {
         KafkaSpanWriter::new(&ProducerConfig {
@@ -627,7 +268,6 @@ mod tests {
             ..config
         })
     }
-
     #[test]
     fn this_build_of_librdkafka_has_tls_scram_and_every_codec() {
         use crate::config::{Authentication, Compression, PlaintextConfig, SaslMechanism};
@@ -662,7 +302,6 @@ mod tests {
             create(sasl).unwrap_or_else(|error| panic!("{mechanism:?}: {error}"));
         }
     }
-
     #[test]
     fn librdkafka_rejects_what_it_cannot_do() {
         use crate::config::RequiredAcks;
@@ -689,36 +328,5 @@ mod tests {
             ..ProducerConfig::default()
         };
         assert!(create(empty_queue).is_err());
-    }
-
-    #[test]
-    fn a_malformed_span_rejects_the_whole_write() {
-        let good = span(TraceId::new(1, 2).to_bytes().to_vec());
-        let mut no_process = good.clone();
-        no_process.process = None;
-        let mut bad_span_id = good.clone();
-        bad_span_id.span_id = vec![1, 2, 3];
-        let mut bad_reference = good.clone();
-        bad_reference.references = vec![SpanRef {
-            trace_id: vec![1; 3],
-            span_id: 1u64.to_be_bytes().to_vec(),
-            ref_type: 0,
-        }];
-        let cases = [
-            (span(vec![1; 12]), "span 1: "),
-            (no_process, "span 1: no process"),
-            (bad_span_id, "span 1: "),
-            (bad_reference, "span 1: reference: "),
-        ];
-        for (bad, expected) in cases {
-            let Err(error) = Encoded::new(vec![good.clone(), bad], Encoding::Protobuf) else {
-                panic!("{expected} accepted");
-            };
-            assert!(
-                matches!(error, StorageError::InvalidArgument(_)),
-                "{error:?}"
-            );
-            assert!(error.to_string().contains(expected), "{error}");
-        }
     }
 }
