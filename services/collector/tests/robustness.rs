@@ -159,6 +159,16 @@ async fn oversized_bodies_and_requests_are_refused() {
     collector.stop().await;
 }
 
+/// Whether the trace of `batch` is in `store`.
+async fn stored(store: &MemoryStore, batch: &spur_model::api_v2::Batch) -> bool {
+    let trace_id = batch.spans[0].trace_id().unwrap();
+    store
+        .get_trace(GetTraceQuery::new(trace_id))
+        .await
+        .unwrap()
+        .is_some()
+}
+
 /// A collector with a queue of 150 spans and one worker, writing through a closed gate.
 async fn gated_collector() -> (Arc<MemoryStore>, Arc<GatedWriter>, common::Running) {
     let store = Arc::new(MemoryStore::new(1_000));
@@ -224,13 +234,9 @@ async fn a_full_queue_answers_with_backpressure_and_counts_the_refused_spans() {
     // Opening the gate lets the first request finish: nothing accepted was lost.
     gated.open();
     first.await.unwrap().unwrap();
-    let trace_id = first_batch.spans[0].trace_id().unwrap();
     assert!(
-        store
-            .get_trace(GetTraceQuery::new(trace_id))
-            .await
-            .unwrap()
-            .is_some()
+        stored(&store, &first_batch).await,
+        "the accepted batch was written"
     );
     collector.stop().await;
 }
@@ -274,13 +280,9 @@ async fn a_client_that_gives_up_frees_its_place_in_the_queue() {
         })
         .await
         .unwrap();
-    let trace_id = second.spans[0].trace_id().unwrap();
     assert!(
-        store
-            .get_trace(GetTraceQuery::new(trace_id))
-            .await
-            .unwrap()
-            .is_some()
+        stored(&store, &second).await,
+        "the accepted batch was written"
     );
     collector.stop().await;
 }
