@@ -1,8 +1,9 @@
 //! Benchmark helper for `deploy/bench/ingester.sh`: the embedded store's own bulk-write rate on
 //! the very spans a topic holds, with no Kafka in the timed part. Reads the whole topic into
-//! memory (decoded), then times writing it to a fresh store in batches of `BATCH` spans (default
-//! 1,000) with `IN_FLIGHT` writes at once (default 20: the ingester's default 20,000 messages in
-//! flight), and prints one JSON line: spans, seconds, spans/s, CPU seconds of the timed part.
+//! memory (as normalized protobuf, what the ingester hands the store), then times writing it to a
+//! fresh store in batches of `BATCH` spans (default 1,000) with `IN_FLIGHT` writes at once
+//! (default 20: the ingester's default 20,000 messages in flight), and prints one JSON line:
+//! spans, seconds, spans/s, CPU seconds of the timed part.
 //!
 //! `store_rate <topic>`; brokers from `SPUR_TEST_KAFKA`.
 
@@ -14,8 +15,8 @@ use futures::{StreamExt, stream};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
-use spur_model::api_v2::Span;
-use spur_storage::SpanWriter;
+use spur_model::kafka::{Encoding, normalized_protobuf};
+use spur_storage::{Bytes, EncodedSpan, SpanWriter};
 use spur_storage_embedded::{EmbeddedOptions, EmbeddedStore};
 
 #[global_allocator]
@@ -28,8 +29,8 @@ fn env_number(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// Every message of `topic`, decoded.
-fn read_topic(brokers: &str, topic: &str) -> Result<Vec<Span>, Box<dyn std::error::Error>> {
+/// Every message of `topic`, normalized.
+fn read_topic(brokers: &str, topic: &str) -> Result<Vec<EncodedSpan>, Box<dyn std::error::Error>> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .set("group.id", "spur-store-rate")
@@ -56,7 +57,8 @@ fn read_topic(brokers: &str, topic: &str) -> Result<Vec<Span>, Box<dyn std::erro
         let message = message?;
         remaining -= 1;
         if let Some(payload) = message.payload() {
-            spans.push(spur_model::kafka::decode_protobuf(payload)?);
+            let payload = Bytes::copy_from_slice(payload);
+            spans.push(normalized_protobuf(&payload, Encoding::Protobuf)?);
         }
     }
     Ok(spans)
@@ -73,7 +75,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut batches = Vec::new();
     let mut spans = spans.into_iter();
     loop {
-        let chunk: Vec<Span> = spans.by_ref().take(batch).collect();
+        let chunk: Vec<EncodedSpan> = spans.by_ref().take(batch).collect();
         if chunk.is_empty() {
             break;
         }
@@ -89,7 +91,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let failures = stream::iter(batches)
         .map(|chunk| {
             let store = Arc::clone(&store);
-            async move { store.write_spans(chunk).await.is_err() }
+            async move { store.write_encoded(chunk).await.is_err() }
         })
         .buffer_unordered(in_flight)
         .filter(|failed| std::future::ready(*failed))

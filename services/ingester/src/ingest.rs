@@ -22,6 +22,7 @@ use rdkafka::consumer::{
 use rdkafka::message::Message;
 use rdkafka::statistics::Statistics;
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
+use spur_storage::Bytes;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -233,7 +234,7 @@ pub async fn run(
                             gathering.payloads.push(Payload {
                                 partition,
                                 offset: message.offset(),
-                                bytes: message.payload().map(<[u8]>::to_vec).unwrap_or_default(),
+                                bytes: message.payload().map(Bytes::copy_from_slice).unwrap_or_default(),
                             });
                             in_flight += 1;
                             gathering.due.get_or_insert_with(|| Instant::now() + config.batch_linger);

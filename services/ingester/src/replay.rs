@@ -17,7 +17,8 @@ use spur_kafka::ConsumerConfig;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::write::{Destination, Payload, write_batch};
+use crate::write::{Destination, Payload, normalized, write_batch};
+use spur_storage::Bytes;
 
 pub const SETTINGS: &[Setting] = &[
     Setting::new(
@@ -234,7 +235,10 @@ pub async fn replay(
                     (
                         message.partition(),
                         message.offset(),
-                        message.payload().map(<[u8]>::to_vec).unwrap_or_default(),
+                        message
+                            .payload()
+                            .map(Bytes::copy_from_slice)
+                            .unwrap_or_default(),
                     )
                 })
             })
@@ -306,9 +310,7 @@ pub async fn replay(
 fn count_only(destination: &Destination, batch: &[Payload]) -> (usize, usize) {
     let good = batch
         .iter()
-        .filter(|p| {
-            !p.bytes.is_empty() && spur_model::kafka::decode(&p.bytes, destination.encoding).is_ok()
-        })
+        .filter(|payload| normalized(payload, destination.encoding).is_ok())
         .count();
     (good, batch.len() - good)
 }

@@ -1,16 +1,20 @@
-//! Writing a batch of Kafka messages to storage, at least once: the payloads are decoded (an
-//! undecodable or empty one is poison: counted, optionally copied to a dead-letter topic,
-//! skipped), then written; a failed write is retried with jittered exponential backoff until it
-//! succeeds or `abandon` is cancelled. Only a write the backend refuses as invalid is skipped
-//! (counted as poison `rejected`): retrying it could never succeed and would stall the
-//! partition. Payloads are decoded again for each attempt, so no copy of the spans is kept.
+//! Writing a batch of Kafka messages to storage, at least once: the payloads are checked and
+//! normalized (an undecodable or empty one is poison: counted, optionally copied to a
+//! dead-letter topic, skipped), then written as protobuf; a failed write is retried with
+//! jittered exponential backoff until it succeeds or `abandon` is cancelled. Only a write the
+//! backend refuses as invalid is skipped (counted as poison `rejected`): retrying it could
+//! never succeed and would stall the partition.
+//!
+//! A protobuf payload already in normalized form (checked in place, no decoding) is handed on
+//! as it is, sharing the payload's buffer; storage that keeps bytes (the embedded store) then
+//! never decodes it into the model.
 
 use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use spur_model::api_v2::Span;
 use spur_model::kafka::Encoding;
+use spur_storage::{Bytes, EncodedSpan};
 use spur_storage::{ErrorKind, SpanWriter};
 use tokio_util::sync::CancellationToken;
 
@@ -21,7 +25,7 @@ use crate::metrics::*;
 pub struct Payload {
     pub partition: i32,
     pub offset: i64,
-    pub bytes: Vec<u8>,
+    pub bytes: Bytes,
 }
 
 /// Where the batch goes.
@@ -61,22 +65,20 @@ pub async fn write_batch(
     abandon: &CancellationToken,
 ) -> Outcome {
     let mut backoff = FIRST_BACKOFF;
-    let mut first = true;
+    let (spans, poison) = normalize(destination, payloads).await;
+    let count = spans.len();
+    if count == 0 {
+        return Outcome {
+            written: 0,
+            poison,
+            done: true,
+        };
+    }
     loop {
-        let (spans, poison) = decode(destination, payloads, first).await;
-        first = false;
-        let count = spans.len();
-        if count == 0 {
-            return Outcome {
-                written: 0,
-                poison,
-                done: true,
-            };
-        }
         let started = Instant::now();
         let result = tokio::select! {
             _ = abandon.cancelled() => return Outcome { written: 0, poison, done: false },
-            result = destination.writer.write_spans(spans) => result,
+            result = destination.writer.write_encoded(spans.clone()) => result,
         };
         match result {
             Ok(()) => {
@@ -123,51 +125,50 @@ pub async fn write_batch(
     }
 }
 
-/// The batch's spans; poison is counted (and copied to the dead-letter topic) on the first
-/// attempt only.
-async fn decode(
-    destination: &Destination,
-    payloads: &[Payload],
-    count_poison: bool,
-) -> (Vec<Span>, usize) {
+/// A payload's span as normalized protobuf, or why the payload is poison.
+pub fn normalized(
+    payload: &Payload,
+    encoding: Encoding,
+) -> Result<EncodedSpan, (&'static str, String)> {
+    if payload.bytes.is_empty() {
+        return Err(("empty", "empty message".to_owned()));
+    }
+    spur_model::kafka::normalized_protobuf(&payload.bytes, encoding)
+        .map_err(|error| ("undecodable", error.to_string()))
+}
+
+/// The batch's spans as normalized protobuf; poison is counted and copied to the dead-letter
+/// topic.
+async fn normalize(destination: &Destination, payloads: &[Payload]) -> (Vec<EncodedSpan>, usize) {
     let mut spans = Vec::with_capacity(payloads.len());
     let mut poison = 0;
     for payload in payloads {
-        let reason = if payload.bytes.is_empty() {
-            Some(("empty", "empty message".to_owned()))
-        } else {
-            match spur_model::kafka::decode(&payload.bytes, destination.encoding) {
-                Ok(span) => {
-                    spans.push(span);
-                    None
-                }
-                Err(error) => Some(("undecodable", error.to_string())),
+        let (reason, detail) = match normalized(payload, destination.encoding) {
+            Ok(span) => {
+                spans.push(span);
+                continue;
             }
-        };
-        let Some((reason, detail)) = reason else {
-            continue;
+            Err(poison) => poison,
         };
         poison += 1;
-        if count_poison {
-            metrics::counter!(POISON, "reason" => reason).increment(1);
-            tracing::warn!(
-                topic = %destination.topic,
-                partition = payload.partition,
-                offset = payload.offset,
-                reason,
-                %detail,
-                "poison message skipped"
-            );
-            if let Some(dead_letter) = &destination.dead_letter {
-                let record = rdkafka::producer::FutureRecord::<(), [u8]>::to(&dead_letter.topic)
-                    .payload(&payload.bytes);
-                if let Err((error, _)) = dead_letter
-                    .producer
-                    .send(record, Duration::from_secs(10))
-                    .await
-                {
-                    tracing::error!(%error, "cannot copy a poison message to the dead-letter topic");
-                }
+        metrics::counter!(POISON, "reason" => reason).increment(1);
+        tracing::warn!(
+            topic = %destination.topic,
+            partition = payload.partition,
+            offset = payload.offset,
+            reason,
+            %detail,
+            "poison message skipped"
+        );
+        if let Some(dead_letter) = &destination.dead_letter {
+            let record = rdkafka::producer::FutureRecord::<(), [u8]>::to(&dead_letter.topic)
+                .payload(payload.bytes.as_ref());
+            if let Err((error, _)) = dead_letter
+                .producer
+                .send(record, Duration::from_secs(10))
+                .await
+            {
+                tracing::error!(%error, "cannot copy a poison message to the dead-letter topic");
             }
         }
     }

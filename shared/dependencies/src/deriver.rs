@@ -13,6 +13,7 @@
 
 use rustc_hash::FxHashMap;
 use spur_model::api_v2::{DependencyLink, Span};
+use spur_model::span_view::SpanView;
 use spur_model::{SpanId, TraceId};
 
 /// The deriver's bounds.
@@ -118,6 +119,15 @@ impl LinkDeriver {
             span: (trace, id),
             parent: span.parent_span_id(),
             service: self.intern(service)?,
+        })
+    }
+
+    /// The same as [`LinkDeriver::edge`], for a span read in place.
+    pub fn edge_of_view(&mut self, span: &SpanView<'_>) -> Result<Edge, Untracked> {
+        Ok(Edge {
+            span: (span.trace_id, span.span_id),
+            parent: span.parent_span_id(),
+            service: self.intern(span.service_name.unwrap_or(""))?,
         })
     }
 

@@ -10,9 +10,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use parking_lot::Mutex;
 use spur_model::api_v2::Span;
+use spur_model::span_view::EncodedSpan;
 use spur_storage::{DependencyStore, SpanWriter, StorageError};
 
-use crate::deriver::{DeriverLimits, Edge, LinkDeriver};
+use crate::deriver::{DeriverLimits, Edge, LinkDeriver, Untracked};
 use crate::metrics;
 
 /// How often links are stored, and the deriver's bounds.
@@ -91,14 +92,16 @@ impl Shared {
         let mut deriver = self.deriver.lock();
         spans
             .iter()
-            .filter_map(|span| match deriver.edge(span) {
-                Ok(edge) => Some(edge),
-                Err(untracked) => {
-                    ::metrics::counter!(metrics::SPANS_UNTRACKED, "reason" => untracked.reason())
-                        .increment(1);
-                    None
-                }
-            })
+            .filter_map(|span| tracked(deriver.edge(span)))
+            .collect()
+    }
+
+    /// The edges of spans given as checked protobuf, read in place.
+    fn encoded_edges(&self, spans: &[EncodedSpan]) -> Vec<Edge> {
+        let mut deriver = self.deriver.lock();
+        spans
+            .iter()
+            .filter_map(|span| tracked(deriver.edge_of_view(&span.view())))
             .collect()
     }
 
@@ -135,6 +138,14 @@ impl Shared {
     }
 }
 
+/// The edge, or none with its reason counted.
+fn tracked(edge: Result<Edge, Untracked>) -> Option<Edge> {
+    edge.inspect_err(|untracked| {
+        ::metrics::counter!(metrics::SPANS_UNTRACKED, "reason" => untracked.reason()).increment(1);
+    })
+    .ok()
+}
+
 fn now_micros() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -147,6 +158,14 @@ impl SpanWriter for DerivingWriter {
     async fn write_spans(&self, spans: Vec<Span>) -> Result<(), StorageError> {
         let edges = self.shared.edges(&spans);
         self.inner.write_spans(spans).await?;
+        self.shared.observe(edges);
+        Ok(())
+    }
+
+    /// Reads each span's edge in place and hands the bytes on as they are.
+    async fn write_encoded(&self, spans: Vec<EncodedSpan>) -> Result<(), StorageError> {
+        let edges = self.shared.encoded_edges(&spans);
+        self.inner.write_encoded(spans).await?;
         self.shared.observe(edges);
         Ok(())
     }
@@ -164,6 +183,7 @@ impl SpanWriter for DerivingWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use prost::Message as _;
     use spur_model::api_v2::{Process, SpanRef, SpanRefType};
     use spur_model::{SpanId, TraceId};
     use spur_storage::memory::MemoryStore;
@@ -183,6 +203,47 @@ mod tests {
             }),
             ..Default::default()
         }
+    }
+
+    #[tokio::test]
+    async fn spans_written_encoded_give_the_same_links_and_reach_the_store() {
+        let store = Arc::new(MemoryStore::new(0));
+        let writer = DerivingWriter::new(store.clone(), store.clone(), Default::default());
+        let encoded = |spans: &[Span]| -> Vec<EncodedSpan> {
+            spans
+                .iter()
+                .map(|s| EncodedSpan::parse(s.encode_to_vec().into()).unwrap())
+                .collect()
+        };
+        // A child before its parent, across two writes; then a span without a process.
+        writer
+            .write_encoded(encoded(&[span(2, Some(1), "api")]))
+            .await
+            .unwrap();
+        writer
+            .write_encoded(encoded(&[span(1, None, "web"), span(3, Some(2), "db")]))
+            .await
+            .unwrap();
+        let mut orphan = span(4, Some(3), "lost");
+        orphan.process = None;
+        let refused = writer.write_encoded(encoded(&[orphan])).await;
+        assert!(refused.is_err(), "a span without a process is refused");
+        writer.flush(Duration::from_secs(1)).await.unwrap();
+        let links = store
+            .get_dependencies(now_micros() + 1_000_000, 60_000_000)
+            .await
+            .unwrap();
+        let pairs: Vec<_> = links
+            .iter()
+            .map(|link| (link.parent.as_str(), link.child.as_str(), link.call_count))
+            .collect();
+        assert_eq!(pairs, vec![("api", "db", 1), ("web", "api", 1)]);
+        let trace = spur_storage::GetTraceQuery::new(TraceId::new(0, 7));
+        let stored = spur_storage::SpanReader::get_trace(store.as_ref(), trace)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.len(), 3, "the inner writer got every span");
     }
 
     #[tokio::test]

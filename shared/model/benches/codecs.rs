@@ -12,6 +12,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use prost::Message;
 use spur_model::api_v2::Span;
+use spur_model::span_view::SpanView;
 use spur_model::testing::{sample_batch, sample_otlp_request, sample_zipkin_v2_json};
 use spur_model::thrift::writer::{ThriftProtocol, encode_agent_message, encode_batch};
 use spur_model::{kafka, otlp, thrift, ui_json, zipkin};
@@ -49,6 +50,24 @@ fn kafka_protobuf(c: &mut Criterion) {
         b.iter(|| {
             for message in &messages {
                 black_box(kafka::decode_protobuf(black_box(message)).ok());
+            }
+        })
+    });
+    group.bench_function(BenchmarkId::new("view", SPANS), |b| {
+        b.iter(|| {
+            for message in &messages {
+                black_box(SpanView::parse(black_box(message)));
+            }
+        })
+    });
+    group.bench_function(BenchmarkId::new("view_and_tags", SPANS), |b| {
+        b.iter(|| {
+            for message in &messages {
+                if let Some(view) = SpanView::parse(black_box(message)) {
+                    view.for_each_searchable_tag(|tag| {
+                        black_box(tag);
+                    });
+                }
             }
         })
     });

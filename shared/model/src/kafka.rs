@@ -8,9 +8,11 @@
 
 use std::str::FromStr;
 
+use bytes::Bytes;
 use prost::Message;
 
 use crate::api_v2::Span;
+use crate::span_view::EncodedSpan;
 use crate::{DecodeError, SpanId, TraceId};
 
 /// `kafka.producer.encoding` / `kafka.consumer.encoding`.
@@ -80,6 +82,26 @@ pub fn decode(payload: &[u8], encoding: Encoding) -> Result<Span, DecodeError> {
         Encoding::Protobuf => decode_protobuf(payload),
         Encoding::Json => decode_json(payload),
     }
+}
+
+/// A payload as api_v2 protobuf in the form [`decode_protobuf`] gives (what storage keeps),
+/// checked: the payload itself, uncopied, when it is already in that form (read in place by
+/// [`SpanView`], no decoding), else decoded and encoded again.
+pub fn normalized_protobuf(
+    payload: &Bytes,
+    encoding: Encoding,
+) -> Result<EncodedSpan, DecodeError> {
+    if encoding == Encoding::Protobuf
+        && let Ok(span) = EncodedSpan::parse(payload.clone())
+        && span.view().kafka_ready
+    {
+        return Ok(span);
+    }
+    let span = decode(payload, encoding)?;
+    EncodedSpan::parse(Bytes::from(encode_protobuf(&span))).map_err(|_| DecodeError::Malformed {
+        format: "protobuf",
+        reason: "the decoded span does not read back once encoded".into(),
+    })
 }
 
 /// Validates ids, widens 8-byte trace ids to 16 bytes (Jaeger accepts both on read), and fills

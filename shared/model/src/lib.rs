@@ -15,6 +15,7 @@ pub mod ids;
 pub mod kafka;
 mod model_ext;
 pub mod otlp;
+pub mod span_view;
 #[cfg(any(test, feature = "testsuite"))]
 pub mod testing;
 pub mod thrift;

@@ -139,3 +139,42 @@ fn encoding_names_match_jaeger_flags() {
     assert_eq!("json".parse::<Encoding>(), Ok(Encoding::Json));
     assert!("zipkin-thrift".parse::<Encoding>().is_err());
 }
+
+#[test]
+fn normalized_protobuf_keeps_ready_payloads_and_rewrites_the_others() {
+    use bytes::Bytes;
+    let span = sample_span();
+    let ready = Bytes::from(kafka::encode_protobuf(&span));
+    let kept = kafka::normalized_protobuf(&ready, Encoding::Protobuf).unwrap();
+    let kept = kept.bytes();
+    assert_eq!(
+        kept.as_ptr(),
+        ready.as_ptr(),
+        "the payload itself, not a copy"
+    );
+
+    // An 8-byte trace id (older Jaeger clients) is widened, as decode_protobuf widens it.
+    let mut short = span.clone();
+    short.trace_id = 7u64.to_be_bytes().to_vec();
+    let short = Bytes::from(kafka::encode_protobuf(&short));
+    let widened = kafka::normalized_protobuf(&short, Encoding::Protobuf).unwrap();
+    let widened = widened.bytes();
+    assert_ne!(*widened, short);
+    assert_eq!(
+        kafka::decode_protobuf(widened).unwrap(),
+        kafka::decode_protobuf(&short).unwrap()
+    );
+    assert_eq!(
+        <Span as prost::Message>::decode(widened.as_ref())
+            .unwrap()
+            .trace_id,
+        TraceId::new(0, 7).to_bytes().to_vec()
+    );
+
+    let json = Bytes::from(kafka::encode_json(&span));
+    let from_json = kafka::normalized_protobuf(&json, Encoding::Json).unwrap();
+    assert_eq!(kafka::decode_protobuf(from_json.bytes()).unwrap(), span);
+
+    let garbage = Bytes::from_static(&[0x0a, 0x05, 0x01]);
+    assert!(kafka::normalized_protobuf(&garbage, Encoding::Protobuf).is_err());
+}

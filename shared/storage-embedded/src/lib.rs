@@ -52,6 +52,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use spur_model::TraceId;
 use spur_model::api_v2::{DependencyLink, Span};
+use spur_model::span_view::EncodedSpan;
 use spur_storage::{
     Capabilities, DependencyStore, GetTraceQuery, Operation, OperationQuery, SpanReader,
     SpanWriter, StorageError, Trace, TraceQuery,
@@ -125,6 +126,10 @@ impl Drop for EmbeddedStore {
 impl SpanWriter for EmbeddedStore {
     async fn write_spans(&self, spans: Vec<Span>) -> Result<(), StorageError> {
         self.blocking(move |store| store.write_spans(spans)).await
+    }
+
+    async fn write_encoded(&self, spans: Vec<EncodedSpan>) -> Result<(), StorageError> {
+        self.blocking(move |store| store.write_encoded(spans)).await
     }
 }
 

@@ -5,10 +5,7 @@
 //! data at all; merging a second of writes turns thousands of postings into few entries.
 
 use rustc_hash::FxHashMap;
-use spur_model::api_v2::{Span, ValueType};
-use spur_storage::matching::{
-    duration_micros, searchable_tags, service_name, start_micros, tag_value_string,
-};
+use spur_model::span_view::{SpanView, TagValue};
 
 use crate::keys;
 
@@ -24,44 +21,48 @@ pub(crate) struct IndexWork {
     /// One flat list, grouped only at the end ([`IndexWork::groups`]): no allocation per group.
     postings: Vec<(u64, i64, keys::Posting)>,
     pub span_keys: FxHashMap<i64, Vec<Vec<u8>>>,
-    /// Reused buffer for index prefixes.
+    /// Reused buffers for index prefixes and for tag values that are not strings.
     prefix: Vec<u8>,
+    formatted: String,
 }
 
 impl IndexWork {
     /// Adds one stored span: a posting under its service, its operation and each searchable tag
     /// (span tags, process tags, log fields), and its key under its bucket for expiry.
-    pub(crate) fn add_span(&mut self, span_key: &[u8], span: &Span) {
-        let start = start_micros(span);
+    pub(crate) fn add_span(&mut self, span_key: &[u8], span: &SpanView<'_>) {
+        let start = span.start_micros;
         let bucket = keys::bucket_of(start);
-        let service = service_name(span);
+        let service = span.service_name.unwrap_or("");
         let posting = keys::Posting {
             start,
-            duration: duration_micros(span),
+            duration: span.duration_micros,
             trace_id: span_key
                 .get(..keys::TRACE_ID_LEN)
                 .and_then(|id| id.try_into().ok())
                 .unwrap_or_default(),
         };
         let mut prefix = std::mem::take(&mut self.prefix);
+        let mut formatted = std::mem::take(&mut self.formatted);
         keys::service_prefix_into(&mut prefix, service);
         self.post(&prefix, bucket, &posting);
-        keys::operation_prefix_into(&mut prefix, service, &span.operation_name);
+        keys::operation_prefix_into(&mut prefix, service, span.operation_name);
         self.post(&prefix, bucket, &posting);
-        for tag in searchable_tags(span) {
-            let formatted;
-            let value = if tag.v_type == ValueType::String as i32 {
-                tag.v_str.as_str()
-            } else {
-                formatted = tag_value_string(tag);
-                formatted.as_str()
+        span.for_each_searchable_tag(|tag| {
+            let value = match tag.value {
+                TagValue::Str(text) => text,
+                other => {
+                    formatted.clear();
+                    other.write_to(&mut formatted);
+                    formatted.as_str()
+                }
             };
             if tag.key.len() <= keys::MAX_INDEXED_LEN && value.len() <= keys::MAX_INDEXED_LEN {
-                keys::tag_prefix_into(&mut prefix, service, &tag.key, value);
+                keys::tag_prefix_into(&mut prefix, service, tag.key, value);
                 self.post(&prefix, bucket, &posting);
             }
-        }
+        });
         self.prefix = prefix;
+        self.formatted = formatted;
         self.span_keys
             .entry(bucket)
             .or_default()
@@ -95,7 +96,7 @@ impl IndexWork {
 mod tests {
     use super::*;
     use spur_model::TraceId;
-    use spur_model::api_v2::{KeyValue, Process};
+    use spur_model::api_v2::{KeyValue, Process, Span};
 
     #[test]
     fn a_span_posts_under_service_operation_and_each_tag() {
@@ -113,9 +114,11 @@ mod tests {
             ..Default::default()
         };
         let key = keys::span_key(&TraceId::new(0, 9).to_bytes(), 2_500_000, 1, 0);
+        let bytes = prost::Message::encode_to_vec(&span);
+        let view = SpanView::parse(&bytes).unwrap();
         let mut work = IndexWork::default();
-        work.add_span(&key, &span);
-        work.add_span(&key, &span);
+        work.add_span(&key, &view);
+        work.add_span(&key, &view);
         let expected = keys::prefix_hash(&keys::tag_prefix("svc", "http.status_code", "200"));
         let mut groups = Vec::new();
         work.groups(|hash, bucket, value| {

@@ -18,6 +18,8 @@ pub mod query;
 pub mod testsuite;
 mod traits;
 
+pub use bytes::Bytes;
 pub use error::{ErrorKind, StorageError};
 pub use query::{GetTraceQuery, Operation, OperationQuery, TraceQuery};
+pub use spur_model::span_view::EncodedSpan;
 pub use traits::{Capabilities, DependencyStore, SpanReader, SpanWriter, Trace};

@@ -2,8 +2,10 @@
 //! conformance suite checks.
 
 use async_trait::async_trait;
+use prost::Message as _;
 use spur_model::TraceId;
 use spur_model::api_v2::{Batch, DependencyLink, Span};
+use spur_model::span_view::EncodedSpan;
 
 use crate::{GetTraceQuery, Operation, OperationQuery, StorageError, TraceQuery};
 
@@ -39,6 +41,20 @@ pub struct Capabilities {
 #[async_trait]
 pub trait SpanWriter: Send + Sync {
     async fn write_spans(&self, spans: Vec<Span>) -> Result<(), StorageError>;
+
+    /// Writes spans given as api_v2 protobuf, checked (a Kafka message's payload, see
+    /// `spur_model::kafka::normalized_protobuf`): the same as `write_spans` of each span
+    /// `Span::decode` reads from its bytes. The default decodes every span; a backend that can
+    /// keep the bytes as they are (the embedded store) overrides it.
+    async fn write_encoded(&self, spans: Vec<EncodedSpan>) -> Result<(), StorageError> {
+        let mut decoded = Vec::with_capacity(spans.len());
+        for span in &spans {
+            decoded.push(Span::decode(span.bytes().as_ref()).map_err(|error| {
+                StorageError::InvalidArgument(format!("undecodable span: {error}"))
+            })?);
+        }
+        self.write_spans(decoded).await
+    }
 
     /// Writes a batch: spans without a process of their own get the batch's process.
     async fn write_batch(&self, batch: Batch) -> Result<(), StorageError> {

@@ -8,13 +8,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use bytes::Bytes;
 use fjall::compaction::Leveled;
 use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
 use prost::Message;
 use rustc_hash::{FxHashMap, FxHashSet};
 use spur_model::TraceId;
 use spur_model::api_v2::{DependencyLink, GetDependenciesResponse, Span};
-use spur_storage::matching::{service_name, span_kind, start_micros};
+use spur_model::span_view::{EncodedSpan, SpanView};
+use spur_storage::matching::start_micros;
 use spur_storage::{Operation, OperationQuery, StorageError};
 
 use crate::keys;
@@ -32,7 +34,7 @@ const SMALL_MEMTABLE_BYTES: u64 = 4 * 1024 * 1024;
 /// An indexer pass stops taking pending entries once it holds this many spans.
 const INDEX_PASS_SPANS: usize = 20_000;
 /// At most this many written spans wait for the indexer before writers apply pending work
-/// themselves. Their decoded form waits in memory (about 3 KiB each with 20 tags, so ~60 MiB).
+/// themselves. Their bytes wait in memory (about 1 KiB each with 20 tags, so ~20 MiB).
 const MAX_PENDING_SPANS: u64 = 20_000;
 /// A sweep pass deletes about this many keys at most, so it never stalls writers long.
 const SWEEP_KEYS: usize = 100_000;
@@ -52,7 +54,7 @@ pub(crate) struct Store {
     /// The spans of pending entries by write sequence, handed from writers to the indexer so it
     /// need not read them back. Entries left from before a reopen are not here: the indexer
     /// reads those spans from the `spans` keyspace.
-    handoff: Mutex<FxHashMap<u64, Vec<Span>>>,
+    handoff: Mutex<FxHashMap<u64, Vec<EncodedSpan>>>,
     /// One indexer at a time applies pending work.
     indexer: Mutex<()>,
     retention: Duration,
@@ -139,43 +141,51 @@ impl Store {
         now_micros().saturating_sub(self.retention.as_micros().min(i64::MAX as u128) as i64)
     }
 
-    /// Writes spans and their index entries in one atomic batch. fjall hands the batch to the
-    /// operating system before returning, so an acknowledged write survives the process being
-    /// killed; [`Store::sync`] makes it survive a power loss too.
-    /// The spans are handed to the indexer afterwards (see `handoff`).
+    /// Writes spans: each is encoded and written as [`Store::write_encoded`] writes it.
     pub(crate) fn write_spans(&self, spans: Vec<Span>) -> Result<(), StorageError> {
-        let mut ids = Vec::with_capacity(spans.len());
+        let mut encoded = Vec::with_capacity(spans.len());
         for span in &spans {
             if span.process.is_none() {
                 return Err(StorageError::InvalidArgument(
                     "span without a process".into(),
                 ));
             }
-            let trace_id = span
-                .trace_id()
+            span.trace_id()
                 .map_err(|e| StorageError::InvalidArgument(e.to_string()))?;
-            let span_id = span
-                .span_id()
+            span.span_id()
                 .map_err(|e| StorageError::InvalidArgument(e.to_string()))?;
-            ids.push((trace_id, span_id));
+            let checked = EncodedSpan::parse(Bytes::from(span.encode_to_vec()))
+                .map_err(|_| internal("an encoded span does not read back"))?;
+            encoded.push(checked);
         }
+        self.write_encoded(encoded)
+    }
+
+    /// Writes spans given as checked protobuf, keeping their bytes as they are, in one atomic
+    /// batch with their catalog entries and one pending index entry. fjall hands the batch to
+    /// the operating system before returning, so an acknowledged write survives the process
+    /// being killed; [`Store::sync`] makes it survive a power loss too. The spans are handed to
+    /// the indexer afterwards (see `handoff`).
+    pub(crate) fn write_encoded(&self, spans: Vec<EncodedSpan>) -> Result<(), StorageError> {
         let sequence = self.sequence.fetch_add(1, Ordering::Relaxed);
         // Handed to the operating system on commit: survives the process being killed.
         let mut batch = self.db.batch().durability(Some(PersistMode::Buffer));
         let mut catalog: FxHashSet<Vec<u8>> = FxHashSet::default();
         let mut written_keys = Vec::with_capacity(spans.len() * keys::SPAN_KEY_LEN);
-        let mut encoded = Vec::with_capacity(1024);
         let mut operation_key = Vec::with_capacity(128);
-        for (span, (trace_id, span_id)) in spans.iter().zip(ids) {
-            encoded.clear();
-            let _ = span.encode(&mut encoded);
+        for span in &spans {
+            let view = span.view();
+            let Some(service) = view.service_name else {
+                return Err(StorageError::InvalidArgument(
+                    "span without a process".into(),
+                ));
+            };
             let span_key = keys::span_key(
-                &trace_id.to_bytes(),
-                start_micros(span),
-                span_id.0,
-                keys::content_hash(&encoded),
+                &view.trace_id.to_bytes(),
+                view.start_micros,
+                view.span_id.0,
+                keys::content_hash(view.bytes()),
             );
-            let service = service_name(span);
             // Catalog keys are allocated once per write, not once per span.
             if !catalog.contains(service.as_bytes()) {
                 catalog.insert(service.as_bytes().to_vec());
@@ -184,15 +194,15 @@ impl Store {
             keys::operation_key_into(
                 &mut operation_key,
                 service,
-                span_kind(span),
-                &span.operation_name,
+                view.span_kind,
+                view.operation_name,
             );
             if !catalog.contains(operation_key.as_slice()) {
                 catalog.insert(operation_key.clone());
                 batch.insert(&self.operations, operation_key.clone(), []);
             }
             written_keys.extend_from_slice(&span_key);
-            batch.insert(&self.spans, span_key, encoded.as_slice());
+            batch.insert(&self.spans, span_key, view.bytes());
         }
         // The index work rides in the same atomic batch: a crash never leaves spans unindexed.
         batch.insert(&self.pending, sequence.to_be_bytes(), written_keys);
@@ -213,7 +223,7 @@ impl Store {
 
     fn handoff(
         &self,
-    ) -> Result<std::sync::MutexGuard<'_, FxHashMap<u64, Vec<Span>>>, StorageError> {
+    ) -> Result<std::sync::MutexGuard<'_, FxHashMap<u64, Vec<EncodedSpan>>>, StorageError> {
         self.handoff
             .lock()
             .map_err(|_| internal("handoff lock poisoned"))
@@ -246,7 +256,7 @@ impl Store {
             match handed {
                 Some(spans) => {
                     for (span_key, span) in pending::span_keys(&value).zip(&spans) {
-                        work.add_span(span_key, span);
+                        work.add_span(span_key, &span.view());
                     }
                 }
                 None => self.read_back(&value, &mut work)?,
@@ -299,8 +309,8 @@ impl Store {
             let Some(stored) = self.spans.get(span_key).map_err(internal)? else {
                 continue;
             };
-            if let Ok(span) = Span::decode(stored.as_ref()) {
-                work.add_span(span_key, &span);
+            if let Some(view) = SpanView::parse(&stored) {
+                work.add_span(span_key, &view);
             }
         }
         Ok(())

@@ -1,8 +1,12 @@
 //! Checks of the write side: spans of a trace arriving in pieces and out of order, at-least-once
 //! delivery not duplicating spans, Zipkin-style shared span ids, batches lending their process,
-//! rejection of invalid spans (nothing of the write stored), and a 10,000-span trace.
+//! rejection of invalid spans (nothing of the write stored), a 10,000-span trace, and spans
+//! written as protobuf bytes reading back as written.
 
+use bytes::Bytes;
+use prost::Message as _;
 use spur_model::api_v2::{Batch, KeyValue, Process, Span};
+use spur_model::span_view::EncodedSpan;
 
 use super::Harness;
 use super::fixtures::{Data, assert_same_spans, assert_traces, find, get_trace, ids_of, write};
@@ -250,5 +254,62 @@ pub(super) async fn a_trace_of_10000_spans_reads_back_complete(harness: Harness)
         &found,
         &[&spans],
         "find_traces returns the large trace whole",
+    );
+}
+
+pub(super) async fn spans_written_encoded_read_back_as_written(harness: Harness) {
+    let data = Data::for_check("spans_written_encoded_read_back_as_written");
+    let root = data
+        .span(1, 1)
+        .kind("server")
+        .tag(KeyValue::int64("http.status_code", 200))
+        .process_tag(KeyValue::string("host", "a"))
+        .log(data.base + 5, vec![KeyValue::string("event", "retry")])
+        .build();
+    let child = data.span(1, 2).start(data.base + 10).child_of(1).build();
+    let encoded = |spans: &[&Span]| -> Vec<EncodedSpan> {
+        spans
+            .iter()
+            .map(|span| {
+                EncodedSpan::parse(Bytes::from(span.encode_to_vec()))
+                    .expect("an encoded span is checked")
+            })
+            .collect()
+    };
+    harness
+        .writer
+        .write_encoded(encoded(&[&root, &child]))
+        .await
+        .expect("writing encoded spans succeeds");
+    // Redelivered, encoded and decoded: still once.
+    harness
+        .writer
+        .write_encoded(encoded(&[&child]))
+        .await
+        .expect("writing an encoded span again succeeds");
+    write(&harness, std::slice::from_ref(&root)).await;
+
+    let expected = [root, child];
+    let trace = get_trace(&harness, data.trace_id(1))
+        .await
+        .expect("the trace is found");
+    assert_same_spans(&trace, &expected, "spans written encoded");
+    let mut query = data.query(&data.service("svc"));
+    query.tags = super::fixtures::tags(&[("http.status_code", "200"), ("event", "retry")]);
+    let found = find(&harness, &query).await;
+    assert_traces(&found, &[&expected], "find_traces by tags of encoded spans");
+
+    // A span without a process: the whole write is refused.
+    let valid = data.span(2, 1).build();
+    let orphan = data.span(2, 2).without_process().build();
+    let error = harness
+        .writer
+        .write_encoded(encoded(&[&valid, &orphan]))
+        .await
+        .expect_err("a span without process is rejected");
+    assert_eq!(error.kind(), ErrorKind::InvalidArgument, "{error}");
+    assert!(
+        get_trace(&harness, data.trace_id(2)).await.is_none(),
+        "nothing of a rejected write is stored"
     );
 }
