@@ -43,17 +43,18 @@ pub struct SpanView<'a> {
     pub kafka_ready: bool,
 }
 
-/// One tag read in place.
+/// One tag read in place. Its strings are bytes: [`SpanView::parse`] checked them as UTF-8
+/// once, so reading the tags again does not.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TagView<'a> {
-    pub key: &'a str,
+    pub key: &'a [u8],
     pub value: TagValue<'a>,
 }
 
 /// A tag's value by its `v_type` (an unknown type reads as a string, as Jaeger does).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum TagValue<'a> {
-    Str(&'a str),
+    Str(&'a [u8]),
     Bool(bool),
     Int64(i64),
     Float64(f64),
@@ -62,11 +63,11 @@ pub enum TagValue<'a> {
 
 impl TagValue<'_> {
     /// Writes the value as `matching::tag_value_string` formats it (hex for binary).
-    pub fn write_to(&self, out: &mut String) {
-        use std::fmt::Write as _;
-        // Writing into a String cannot fail.
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        use std::io::Write as _;
+        // Writing into a Vec cannot fail.
         let _ = match self {
-            TagValue::Str(text) => out.write_str(text),
+            TagValue::Str(text) => out.write_all(text),
             TagValue::Bool(value) => write!(out, "{value}"),
             TagValue::Int64(value) => write!(out, "{value}"),
             TagValue::Float64(value) => write!(out, "{value}"),
@@ -205,17 +206,22 @@ fn seconds_nanos(wire: Wire<'_>) -> Option<(i64, i32)> {
     Some((seconds, nanos))
 }
 
-/// A `KeyValue` message, checked.
-fn key_value(wire: Wire<'_>) -> Option<TagView<'_>> {
-    let (mut key, mut v_type, mut v_str) = ("", 0i32, "");
+/// A `KeyValue` message, checked; its strings checked as UTF-8 with `check_text` (a tag read
+/// again after `parse` is not).
+fn key_value(wire: Wire<'_>, check_text: bool) -> Option<TagView<'_>> {
+    let string = |wire| match check_text {
+        true => text(wire).map(str::as_bytes),
+        false => bytes(wire),
+    };
+    let (mut key, mut v_type, mut v_str) = (&[][..], 0i32, &[][..]);
     let (mut v_bool, mut v_int64, mut v_float64, mut v_binary) = (false, 0i64, 0f64, &[][..]);
     let mut seen = 0;
     for_each_field(bytes(wire)?, |field, wire| {
         once(&mut seen, field)?;
         match (field, wire) {
-            (1, _) => key = text(wire)?,
+            (1, _) => key = string(wire)?,
             (2, _) => v_type = number(wire)? as i32,
-            (3, _) => v_str = text(wire)?,
+            (3, _) => v_str = string(wire)?,
             (4, _) => v_bool = number(wire)? != 0,
             (5, _) => v_int64 = number(wire)? as i64,
             (6, Wire::Fixed64(bits)) => v_float64 = f64::from_bits(bits),
@@ -236,7 +242,7 @@ fn key_value(wire: Wire<'_>) -> Option<TagView<'_>> {
 
 /// The `v_str` of a `KeyValue` whose key is `span.kind` (what `matching::span_kind` reads).
 fn span_kind_of<'a>(tag: Wire<'a>, view: &TagView<'a>) -> Option<&'a str> {
-    if view.key != "span.kind" {
+    if view.key != b"span.kind" {
         return None;
     }
     let mut v_str = "";
@@ -259,7 +265,7 @@ fn log(wire: Wire<'_>) -> Option<bool> {
                 seconds_nanos(wire)?;
             }
             2 => {
-                key_value(wire)?;
+                key_value(wire, true)?;
             }
             _ => return None,
         }
@@ -294,7 +300,7 @@ fn process(wire: Wire<'_>) -> Option<&str> {
                 service = text(wire)?;
             }
             2 => {
-                key_value(wire)?;
+                key_value(wire, true)?;
             }
             _ => return None,
         }
@@ -414,7 +420,7 @@ impl<'a> SpanView<'a> {
                     duration = Some(seconds_nanos(wire)?);
                 }
                 8 => {
-                    let tag = key_value(wire)?;
+                    let tag = key_value(wire, true)?;
                     if span_kind.is_none() {
                         span_kind = span_kind_of(wire, &tag);
                     }
@@ -489,7 +495,7 @@ impl<'a> SpanView<'a> {
         let tags_of = |message: &'a [u8], tag_field: u32, each: &mut dyn FnMut(TagView<'a>)| {
             for_each_field(message, |field, wire| {
                 if field == tag_field {
-                    each(key_value(wire)?);
+                    each(key_value(wire, false)?);
                 }
                 Some(())
             })
@@ -544,9 +550,10 @@ mod tests {
     fn viewed_tags(view: &SpanView<'_>) -> Vec<(String, String)> {
         let mut tags = Vec::new();
         view.for_each_searchable_tag(|tag| {
-            let mut value = String::new();
+            let mut value = Vec::new();
             tag.value.write_to(&mut value);
-            tags.push((tag.key.to_owned(), value));
+            let text = |bytes: &[u8]| String::from_utf8(bytes.to_vec()).unwrap();
+            tags.push((text(tag.key), text(&value)));
         });
         tags
     }

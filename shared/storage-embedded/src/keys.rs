@@ -52,8 +52,12 @@ pub(crate) fn sortable_time(micros: i64) -> [u8; 8] {
 }
 
 fn put_str(out: &mut Vec<u8>, text: &str) {
-    out.extend_from_slice(&(text.len() as u32).to_be_bytes());
-    out.extend_from_slice(text.as_bytes());
+    put_bytes(out, text.as_bytes());
+}
+
+fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+    out.extend_from_slice(bytes);
 }
 
 /// XXH3, 64 bits: a published, fixed algorithm (stable across releases, unlike
@@ -86,12 +90,13 @@ pub(crate) fn operation_prefix_into(out: &mut Vec<u8>, service: &str, operation:
     put_str(out, operation);
 }
 
-pub(crate) fn tag_prefix_into(out: &mut Vec<u8>, service: &str, tag_key: &str, tag_value: &str) {
+/// The tag prefix from bytes (a span's tags read in place).
+pub(crate) fn tag_prefix_into(out: &mut Vec<u8>, service: &[u8], tag_key: &[u8], tag_value: &[u8]) {
     out.clear();
     out.push(INDEX_TAG);
-    put_str(out, service);
-    put_str(out, tag_key);
-    put_str(out, tag_value);
+    put_bytes(out, service);
+    put_bytes(out, tag_key);
+    put_bytes(out, tag_value);
 }
 
 /// What index keys carry of a prefix: its XXH3-64 hash.

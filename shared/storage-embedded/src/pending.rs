@@ -23,7 +23,7 @@ pub(crate) struct IndexWork {
     pub span_keys: FxHashMap<i64, Vec<Vec<u8>>>,
     /// Reused buffers for index prefixes and for tag values that are not strings.
     prefix: Vec<u8>,
-    formatted: String,
+    formatted: Vec<u8>,
 }
 
 impl IndexWork {
@@ -53,11 +53,11 @@ impl IndexWork {
                 other => {
                     formatted.clear();
                     other.write_to(&mut formatted);
-                    formatted.as_str()
+                    formatted.as_slice()
                 }
             };
             if tag.key.len() <= keys::MAX_INDEXED_LEN && value.len() <= keys::MAX_INDEXED_LEN {
-                keys::tag_prefix_into(&mut prefix, service, tag.key, value);
+                keys::tag_prefix_into(&mut prefix, service.as_bytes(), tag.key, value);
                 self.post(&prefix, bucket, &posting);
             }
         });
