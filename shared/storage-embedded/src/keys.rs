@@ -190,6 +190,37 @@ pub(crate) fn expiry_key(bucket: i64, sequence: u64) -> Vec<u8> {
     key
 }
 
+/// An expiry list being built, encoded as keys arrive (no allocation per key): a count then
+/// each key with its length, for span keys, then the same for index keys.
+#[derive(Debug, Default)]
+pub(crate) struct ExpiryBuilder {
+    span_keys: Vec<u8>,
+    span_count: u32,
+    index_keys: Vec<u8>,
+    index_count: u32,
+}
+
+impl ExpiryBuilder {
+    pub(crate) fn push_span_key(&mut self, key: &[u8]) {
+        put_bytes(&mut self.span_keys, key);
+        self.span_count += 1;
+    }
+
+    pub(crate) fn push_index_key(&mut self, key: &[u8]) {
+        put_bytes(&mut self.index_keys, key);
+        self.index_count += 1;
+    }
+
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(8 + self.span_keys.len() + self.index_keys.len());
+        out.extend_from_slice(&self.span_count.to_be_bytes());
+        out.extend_from_slice(&self.span_keys);
+        out.extend_from_slice(&self.index_count.to_be_bytes());
+        out.extend_from_slice(&self.index_keys);
+        out
+    }
+}
+
 /// The keys one write put into one bucket: span keys, then index entry keys.
 #[derive(Debug, Default, PartialEq)]
 pub(crate) struct ExpiryList {
@@ -198,18 +229,6 @@ pub(crate) struct ExpiryList {
 }
 
 impl ExpiryList {
-    pub(crate) fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        for list in [&self.span_keys, &self.index_keys] {
-            out.extend_from_slice(&(list.len() as u32).to_be_bytes());
-            for key in list {
-                out.extend_from_slice(&(key.len() as u32).to_be_bytes());
-                out.extend_from_slice(key);
-            }
-        }
-        out
-    }
-
     pub(crate) fn decode(mut bytes: &[u8]) -> Option<ExpiryList> {
         let read_u32 = |bytes: &mut &[u8]| {
             let value = u32::from_be_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
@@ -315,11 +334,15 @@ mod tests {
         push_posting(&mut value, &second);
         assert_eq!(postings(&value).collect::<Vec<_>>(), vec![first, second]);
         assert_eq!(bucket_of(-1), -BUCKET_MICROS);
+        let mut builder = ExpiryBuilder::default();
+        builder.push_index_key(&[]);
+        builder.push_span_key(&[1, 2]);
+        builder.push_index_key(&[3]);
         let list = ExpiryList {
             span_keys: vec![vec![1, 2]],
             index_keys: vec![vec![], vec![3]],
         };
-        assert_eq!(ExpiryList::decode(&list.encode()), Some(list));
+        assert_eq!(ExpiryList::decode(&builder.encode()), Some(list));
         let mut key = Vec::new();
         operation_key_into(&mut key, "svc", "server", "GET /");
         let prefix = operations_prefix("svc");

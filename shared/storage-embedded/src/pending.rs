@@ -20,13 +20,20 @@ pub(crate) fn span_keys(value: &[u8]) -> impl Iterator<Item = &[u8]> {
 pub(crate) struct IndexWork {
     /// One flat list, grouped only at the end ([`IndexWork::groups`]): no allocation per group.
     postings: Vec<(u64, i64, keys::Posting)>,
-    pub span_keys: FxHashMap<i64, Vec<Vec<u8>>>,
+    /// Per bucket, the expiry list of the spans added (their index keys are added when written).
+    pub expiry: FxHashMap<i64, keys::ExpiryBuilder>,
     /// Reused buffers for index prefixes and for tag values that are not strings.
     prefix: Vec<u8>,
     formatted: Vec<u8>,
 }
 
 impl IndexWork {
+    /// Empties the work, keeping its buffers' capacity.
+    pub(crate) fn clear(&mut self) {
+        self.postings.clear();
+        self.expiry.clear();
+    }
+
     /// Adds one stored span: a posting under its service, its operation and each searchable tag
     /// (span tags, process tags, log fields), and its key under its bucket for expiry.
     pub(crate) fn add_span(&mut self, span_key: &[u8], span: &SpanView<'_>) {
@@ -63,10 +70,7 @@ impl IndexWork {
         });
         self.prefix = prefix;
         self.formatted = formatted;
-        self.span_keys
-            .entry(bucket)
-            .or_default()
-            .push(span_key.to_vec());
+        self.expiry.entry(bucket).or_default().push_span_key(span_key);
     }
 
     /// Adds a posting to the group of `prefix` and `bucket`.
@@ -137,7 +141,8 @@ mod tests {
             groups.is_sorted_by_key(|(hash, _, _)| *hash),
             "in key order"
         );
-        assert_eq!(work.span_keys[&2_000_000].len(), 2);
+        let expiry = keys::ExpiryList::decode(&work.expiry[&2_000_000].encode()).unwrap();
+        assert_eq!(expiry.span_keys, vec![key.clone(), key.clone()]);
         assert_eq!(span_keys(&[key.clone(), key].concat()).count(), 2);
     }
 }
