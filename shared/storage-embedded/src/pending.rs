@@ -70,7 +70,10 @@ impl IndexWork {
         });
         self.prefix = prefix;
         self.formatted = formatted;
-        self.expiry.entry(bucket).or_default().push_span_key(span_key);
+        self.expiry
+            .entry(bucket)
+            .or_default()
+            .push_span_key(span_key);
     }
 
     /// Adds a posting to the group of `prefix` and `bucket`.
