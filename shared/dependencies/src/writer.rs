@@ -229,15 +229,10 @@ mod tests {
         let refused = writer.write_encoded(encoded(&[orphan])).await;
         assert!(refused.is_err(), "a span without a process is refused");
         writer.flush(Duration::from_secs(1)).await.unwrap();
-        let links = store
-            .get_dependencies(now_micros() + 1_000_000, 60_000_000)
-            .await
-            .unwrap();
-        let pairs: Vec<_> = links
-            .iter()
-            .map(|link| (link.parent.as_str(), link.child.as_str(), link.call_count))
-            .collect();
-        assert_eq!(pairs, vec![("api", "db", 1), ("web", "api", 1)]);
+        assert_eq!(
+            stored_links(&store).await,
+            [("api", "db", 1), ("web", "api", 1)].map(owned)
+        );
         let trace = spur_storage::GetTraceQuery::new(TraceId::new(0, 7));
         let stored = spur_storage::SpanReader::get_trace(store.as_ref(), trace)
             .await
@@ -281,15 +276,26 @@ mod tests {
             .await
             .unwrap();
         writer.flush(Duration::from_secs(1)).await.unwrap();
+        assert_eq!(
+            stored_links(&store).await,
+            [("web", "api", 1), ("web", "db", 1)].map(owned)
+        );
+    }
+
+    /// The links stored in the last minute, as (parent, child, calls).
+    async fn stored_links(store: &MemoryStore) -> Vec<(String, String, u64)> {
         let links = store
             .get_dependencies(now_micros() + 1_000_000, 60_000_000)
             .await
             .unwrap();
-        let pairs: Vec<_> = links
-            .iter()
-            .map(|link| (link.parent.as_str(), link.child.as_str(), link.call_count))
-            .collect();
-        assert_eq!(pairs, vec![("web", "api", 1), ("web", "db", 1)]);
+        links
+            .into_iter()
+            .map(|link| (link.parent, link.child, link.call_count))
+            .collect()
+    }
+
+    fn owned((parent, child, calls): (&str, &str, u64)) -> (String, String, u64) {
+        (parent.to_owned(), child.to_owned(), calls)
     }
 
     struct Failing;
