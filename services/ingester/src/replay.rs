@@ -14,11 +14,11 @@ use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 use spur_config::{Problems, Setting, Settings};
 use spur_kafka::ConsumerConfig;
+use spur_storage::Bytes;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::write::{Destination, Payload, normalized, write_batch};
-use spur_storage::Bytes;
 
 pub const SETTINGS: &[Setting] = &[
     Setting::new(

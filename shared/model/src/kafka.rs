@@ -86,7 +86,7 @@ pub fn decode(payload: &[u8], encoding: Encoding) -> Result<Span, DecodeError> {
 
 /// A payload as api_v2 protobuf in the form [`decode_protobuf`] gives (what storage keeps),
 /// checked: the payload itself, uncopied, when it is already in that form (read in place by
-/// [`SpanView`], no decoding), else decoded and encoded again.
+/// [`crate::span_view::SpanView`], no decoding), else decoded and encoded again.
 pub fn normalized_protobuf(
     payload: &Bytes,
     encoding: Encoding,

@@ -66,12 +66,17 @@ pub(crate) fn content_hash(bytes: &[u8]) -> u64 {
     xxhash_rust::xxh3::xxh3_64(bytes)
 }
 
-pub(crate) fn span_key(trace_id: &[u8; 16], start: i64, span_id: u64, hash: u64) -> Vec<u8> {
-    let mut key = Vec::with_capacity(SPAN_KEY_LEN);
-    key.extend_from_slice(trace_id);
-    key.extend_from_slice(&sortable_time(start));
-    key.extend_from_slice(&span_id.to_be_bytes());
-    key.extend_from_slice(&hash.to_be_bytes());
+pub(crate) fn span_key(
+    trace_id: &[u8; 16],
+    start: i64,
+    span_id: u64,
+    hash: u64,
+) -> [u8; SPAN_KEY_LEN] {
+    let mut key = [0; SPAN_KEY_LEN];
+    key[..TRACE_ID_LEN].copy_from_slice(trace_id);
+    key[TRACE_ID_LEN..TRACE_ID_LEN + 8].copy_from_slice(&sortable_time(start));
+    key[TRACE_ID_LEN + 8..TRACE_ID_LEN + 16].copy_from_slice(&span_id.to_be_bytes());
+    key[TRACE_ID_LEN + 16..].copy_from_slice(&hash.to_be_bytes());
     key
 }
 
@@ -104,24 +109,23 @@ pub(crate) fn prefix_hash(prefix: &[u8]) -> u64 {
     xxhash_rust::xxh3::xxh3_64(prefix)
 }
 
+/// The prefixes a query searches by: the same bytes the `_into` builders write.
 pub(crate) fn service_prefix(service: &str) -> Vec<u8> {
-    let mut key = vec![INDEX_SERVICE];
-    put_str(&mut key, service);
+    let mut key = Vec::new();
+    service_prefix_into(&mut key, service);
     key
 }
 
 pub(crate) fn operation_prefix(service: &str, operation: &str) -> Vec<u8> {
-    let mut key = vec![INDEX_OPERATION];
-    put_str(&mut key, service);
-    put_str(&mut key, operation);
+    let mut key = Vec::new();
+    operation_prefix_into(&mut key, service, operation);
     key
 }
 
 pub(crate) fn tag_prefix(service: &str, tag_key: &str, tag_value: &str) -> Vec<u8> {
-    let mut key = vec![INDEX_TAG];
-    put_str(&mut key, service);
-    put_str(&mut key, tag_key);
-    put_str(&mut key, tag_value);
+    let mut key = Vec::new();
+    let [service, tag_key, tag_value] = [service, tag_key, tag_value].map(str::as_bytes);
+    tag_prefix_into(&mut key, service, tag_key, tag_value);
     key
 }
 

@@ -145,7 +145,7 @@ mod tests {
             "in key order"
         );
         let expiry = keys::ExpiryList::decode(&work.expiry[&2_000_000].encode()).unwrap();
-        assert_eq!(expiry.span_keys, vec![key.clone(), key.clone()]);
-        assert_eq!(span_keys(&[key.clone(), key].concat()).count(), 2);
+        assert_eq!(expiry.span_keys, vec![key.to_vec(), key.to_vec()]);
+        assert_eq!(span_keys(&[key, key].concat()).count(), 2);
     }
 }
