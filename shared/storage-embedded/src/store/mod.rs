@@ -487,6 +487,44 @@ mod tests {
     }
 
     #[test]
+    fn encoded_spans_are_stored_as_given_not_encoded_again() {
+        let directory = std::env::temp_dir().join(format!("spur-as-given-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&directory);
+        let span = Span {
+            trace_id: TraceId::new(0, 5).to_bytes().to_vec(),
+            span_id: 1u64.to_be_bytes().to_vec(),
+            start_time: Some(spur_model::time::timestamp_from_micros(now_micros())),
+            duration: Some(spur_model::time::duration_from_micros(1)),
+            process: Some(Process {
+                service_name: "as-given".into(),
+                tags: Vec::new(),
+            }),
+            ..Default::default()
+        };
+        // The operation name (field 3) after the process (field 10): valid protobuf, in an
+        // order prost never writes, so only bytes kept as given read back this way.
+        let mut bytes = span.encode_to_vec();
+        bytes.extend_from_slice(&[0x1a, 2, b'o', b'p']);
+        let named = Span {
+            operation_name: "op".into(),
+            ..span
+        };
+        assert_ne!(bytes, named.encode_to_vec());
+        let store = Store::open(&directory, Duration::from_secs(3600)).unwrap();
+        let encoded = EncodedSpan::parse(Bytes::from(bytes.clone())).unwrap();
+        store.write_encoded(vec![encoded]).unwrap();
+        let stored: Vec<_> = store
+            .spans
+            .iter()
+            .map(|entry| entry.into_inner().unwrap().1.to_vec())
+            .collect();
+        assert_eq!(stored, vec![bytes]);
+        assert_eq!(store.get_trace(TraceId::new(0, 5)).unwrap(), vec![named]);
+        drop(store);
+        let _ = std::fs::remove_dir_all(&directory);
+    }
+
+    #[test]
     fn writers_apply_pending_work_when_the_indexer_falls_behind() {
         let directory = std::env::temp_dir().join(format!("spur-backlog-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&directory);
