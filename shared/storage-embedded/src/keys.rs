@@ -142,14 +142,17 @@ pub(crate) struct Posting {
     pub trace_id: [u8; 16],
 }
 
-/// The start of the bucket holding `micros`.
+/// The start of the bucket holding `micros`. Buckets are the seconds index keys can hold (4
+/// bytes: 1970 to 2106); a time outside that is in the nearest bucket (its span is still checked
+/// exactly by queries), so distinct buckets always make distinct index keys.
 pub(crate) fn bucket_of(micros: i64) -> i64 {
-    micros.div_euclid(BUCKET_MICROS) * BUCKET_MICROS
+    micros
+        .div_euclid(BUCKET_MICROS)
+        .clamp(0, i64::from(u32::MAX))
+        * BUCKET_MICROS
 }
 
-/// A bucket's second, as index keys hold it: seconds since the epoch, clamped to what 4 bytes
-/// hold (1970 to 2106; a span outside that is indexed in the nearest bucket and still checked
-/// exactly by queries).
+/// A bucket's second, as index keys hold it.
 fn bucket_second(bucket: i64) -> u32 {
     u32::try_from(bucket.div_euclid(BUCKET_MICROS).max(0)).unwrap_or(u32::MAX)
 }
@@ -337,7 +340,8 @@ mod tests {
         push_posting(&mut value, &first);
         push_posting(&mut value, &second);
         assert_eq!(postings(&value).collect::<Vec<_>>(), vec![first, second]);
-        assert_eq!(bucket_of(-1), -BUCKET_MICROS);
+        assert_eq!(bucket_of(-1), 0);
+        assert_eq!(bucket_of(i64::MAX), i64::from(u32::MAX) * BUCKET_MICROS);
         let mut builder = ExpiryBuilder::default();
         builder.push_index_key(&[]);
         builder.push_span_key(&[1, 2]);

@@ -21,7 +21,9 @@
 //! prefix and bucket, so queries always see every acknowledged write while writers store each
 //! span once and no index data. After a crash, pending entries left behind are indexed from the
 //! stored spans. If 20,000 written spans wait for the indexer, writers apply the backlog
-//! themselves, so it stays bounded.
+//! themselves, so it stays bounded. A pass of 2,000 spans or more writes its sorted index entries
+//! straight into a new table (fjall's ingestion), skipping the journal, the memtable and the flush
+//! they would otherwise go through.
 //!
 //! **Durability**: each `write_spans` is one atomic batch (spans and their pending index work), handed to the operating system before
 //! `Ok` is returned: an acknowledged write survives the process being killed (`kill -9`). A

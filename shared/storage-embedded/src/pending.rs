@@ -76,6 +76,11 @@ impl IndexWork {
             .push_span_key(span_key);
     }
 
+    /// How many postings were added (an upper bound on the number of groups).
+    pub(crate) fn posting_count(&self) -> usize {
+        self.postings.len()
+    }
+
     /// Adds a posting to the group of `prefix` and `bucket`.
     fn post(&mut self, prefix: &[u8], bucket: i64, posting: &keys::Posting) {
         self.postings
