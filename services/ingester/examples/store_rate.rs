@@ -66,6 +66,8 @@ fn read_topic(brokers: &str, topic: &str) -> Result<Vec<EncodedSpan>, Box<dyn st
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // As every service runs (`run_process`), so the store alone is timed as the ingester runs it.
+    spur_telemetry::process::disable_transparent_huge_pages()?;
     let topic = std::env::args().nth(1).ok_or("usage: store_rate <topic>")?;
     let brokers = spur_e2e::KAFKA.address();
     let batch = env_number("BATCH", 1_000);
