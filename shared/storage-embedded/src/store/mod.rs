@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -39,6 +39,8 @@ const INGEST_PASS_SPANS: usize = 2_000;
 /// At most this many written spans wait for the indexer before writers apply pending work
 /// themselves. Their bytes wait in memory (about 1 KiB each with 20 tags, so ~20 MiB).
 const MAX_PENDING_SPANS: u64 = 20_000;
+/// At most this many stored catalog keys are remembered (about 10 MiB of names).
+const CATALOG_KEYS: usize = 100_000;
 /// A sweep pass deletes about this many keys at most, so it never stalls writers long.
 const SWEEP_KEYS: usize = 100_000;
 
@@ -62,10 +64,35 @@ pub(crate) struct Store {
     /// (a pass of 20,000 spans gathers ~400,000 postings: growing that list afresh each pass
     /// cost page faults and copies).
     indexer: Mutex<IndexWork>,
+    /// Catalog entries (services, operations) stored since the store opened: a write stores
+    /// only new ones, instead of re-writing every name of its spans (names are never swept).
+    stored_catalog: RwLock<Catalog>,
     retention: Duration,
     /// Write sequence numbers: the open count in the high 24 bits, a counter below, so numbers
     /// never repeat across reopenings.
     sequence: AtomicU64,
+}
+
+/// Service names and operations keys (as the catalog keyspaces hold them).
+#[derive(Debug, Default)]
+struct Catalog {
+    services: FxHashSet<Vec<u8>>,
+    operations: FxHashSet<Vec<u8>>,
+}
+
+impl Catalog {
+    fn is_empty(&self) -> bool {
+        self.services.is_empty() && self.operations.is_empty()
+    }
+
+    /// Adds `fresh`; starts over past [`CATALOG_KEYS`] (a name then costs one more write).
+    fn add(&mut self, fresh: Catalog) {
+        if self.services.len() + self.operations.len() > CATALOG_KEYS {
+            *self = Catalog::default();
+        }
+        self.services.extend(fresh.services);
+        self.operations.extend(fresh.operations);
+    }
 }
 
 /// Counts this opening in the `meta` keyspace and returns the new count.
@@ -133,6 +160,7 @@ impl Store {
             pending_spans: AtomicU64::new(0),
             handoff: Mutex::new(FxHashMap::default()),
             indexer: Mutex::new(IndexWork::default()),
+            stored_catalog: RwLock::new(Catalog::default()),
             sequence: AtomicU64::new(next_open_count(&db)? << 40),
             db,
             retention,
@@ -176,9 +204,14 @@ impl Store {
         // Handed to the operating system on commit: survives the process being killed.
         // Room for the spans, the pending entry and a few catalog entries.
         let mut batch = self.batch(spans.len() + 8);
-        let mut catalog: FxHashSet<Vec<u8>> = FxHashSet::default();
+        // Catalog entries this opening has not stored yet, each once per write.
+        let mut fresh = Catalog::default();
         let mut written_keys = Vec::with_capacity(spans.len() * keys::SPAN_KEY_LEN);
         let mut operation_key = Vec::with_capacity(128);
+        let stored = self
+            .stored_catalog
+            .read()
+            .map_err(|_| internal("catalog lock poisoned"))?;
         for span in &spans {
             let view = span.view();
             let Some(service) = view.service_name else {
@@ -192,9 +225,10 @@ impl Store {
                 view.span_id.0,
                 keys::content_hash(view.bytes()),
             );
-            // Catalog keys are allocated once per write, not once per span.
-            if !catalog.contains(service.as_bytes()) {
-                catalog.insert(service.as_bytes().to_vec());
+            if !stored.services.contains(service.as_bytes())
+                && !fresh.services.contains(service.as_bytes())
+            {
+                fresh.services.insert(service.as_bytes().to_vec());
                 batch.insert(&self.services, service.as_bytes(), []);
             }
             keys::operation_key_into(
@@ -203,13 +237,16 @@ impl Store {
                 view.span_kind,
                 view.operation_name,
             );
-            if !catalog.contains(operation_key.as_slice()) {
-                catalog.insert(operation_key.clone());
+            if !stored.operations.contains(operation_key.as_slice())
+                && !fresh.operations.contains(operation_key.as_slice())
+            {
+                fresh.operations.insert(operation_key.clone());
                 batch.insert(&self.operations, operation_key.clone(), []);
             }
             written_keys.extend_from_slice(&span_key);
             batch.insert(&self.spans, span_key, view.bytes());
         }
+        drop(stored);
         // The index work rides in the same atomic batch: a crash never leaves spans unindexed.
         batch.insert(&self.pending, sequence.to_be_bytes(), written_keys);
         let count = spans.len() as u64;
@@ -218,6 +255,12 @@ impl Store {
         if let Err(error) = batch.commit() {
             self.handoff()?.remove(&sequence);
             return Err(internal(error));
+        }
+        if !fresh.is_empty() {
+            self.stored_catalog
+                .write()
+                .map_err(|_| internal("catalog lock poisoned"))?
+                .add(fresh);
         }
         // Backpressure: when the background indexer falls this far behind, the writer applies
         // pending work itself, so the backlog (and what a query must apply first) stays bounded.
@@ -661,6 +704,55 @@ mod tests {
         }
         assert_eq!(span_keys as u64, 10 + large);
         assert_eq!(index_keys, store.index.len().unwrap());
+        drop(store);
+        let _ = std::fs::remove_dir_all(&directory);
+    }
+
+    #[test]
+    fn catalog_entries_are_written_once_per_opening() {
+        let directory = std::env::temp_dir().join(format!("spur-catalog-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&directory);
+        let span = |index: u64, operation: &str| Span {
+            trace_id: TraceId::new(3, index + 1).to_bytes().to_vec(),
+            span_id: 1u64.to_be_bytes().to_vec(),
+            operation_name: operation.into(),
+            start_time: Some(spur_model::time::timestamp_from_micros(now_micros())),
+            duration: Some(spur_model::time::duration_from_micros(1)),
+            process: Some(Process {
+                service_name: "catalog".into(),
+                tags: Vec::new(),
+            }),
+            ..Default::default()
+        };
+        // Memtable entries count every version written, so a name written again shows.
+        let written = |store: &Store| {
+            (
+                store.services.approximate_len(),
+                store.operations.approximate_len(),
+            )
+        };
+        let store = Store::open(&directory, Duration::from_secs(3600)).unwrap();
+        store.write_spans(vec![span(1, "a"), span(2, "a")]).unwrap();
+        assert_eq!(written(&store), (1, 1));
+        store.write_spans(vec![span(3, "a")]).unwrap();
+        assert_eq!(written(&store), (1, 1), "known names are not written again");
+        store.write_spans(vec![span(4, "a"), span(5, "b")]).unwrap();
+        assert_eq!(written(&store), (1, 2), "a new operation is");
+        drop(store);
+        // Reopened, the names are listed, and written once more at most.
+        let store = Store::open(&directory, Duration::from_secs(3600)).unwrap();
+        store.write_spans(vec![span(6, "b")]).unwrap();
+        let names: Vec<String> = store
+            .operations(&OperationQuery {
+                service_name: "catalog".into(),
+                span_kind: None,
+            })
+            .unwrap()
+            .into_iter()
+            .map(|operation| operation.name)
+            .collect();
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(store.services().unwrap(), ["catalog"]);
         drop(store);
         let _ = std::fs::remove_dir_all(&directory);
     }
