@@ -39,7 +39,8 @@
 //! the index, 4 MiB for each small keyspace. Sealed memtables wait for a flush and fjall stalls
 //! writers at 4 waiting per keyspace, so the ceiling is about five times those sizes (~350 MiB)
 //! under a sustained write burst, plus the spans waiting for the indexer (at most 20,000, about
-//! 60 MiB) and what a query holds (the traces it returns).
+//! 60 MiB), the service and operation names stored since opening (at most 100,000, so a write
+//! stores only new ones) and what a query holds (the traces it returns).
 
 mod keys;
 mod pending;
