@@ -14,8 +14,9 @@ use crate::pending::{self, IndexWork};
 
 impl Store {
     /// Applies pending index work: merges pending entries (up to about [`INDEX_PASS_SPANS`]
-    /// spans) into one index entry per distinct (prefix, bucket), with their expiry lists, in one
-    /// atomic batch. Returns true when pending entries remain beyond this pass.
+    /// spans) into one index entry per distinct (prefix, bucket), with their expiry lists: in one
+    /// atomic batch, or for a large pass in the three steps of [`Store::ingest_index`]. Returns
+    /// true when pending entries remain beyond this pass.
     pub(crate) fn apply_pending(&self) -> Result<bool, StorageError> {
         let mut work = self
             .indexer
@@ -63,9 +64,7 @@ impl Store {
                 batch.insert(&self.index, key, postings);
             });
             self.add_expiry(&mut batch, &expiry, sequence);
-            for key in &applied {
-                batch.remove(&self.pending, key.clone());
-            }
+            self.remove_applied(&mut batch, &applied);
             batch.commit().map_err(internal)?;
         }
         expiry.clear();
@@ -95,10 +94,10 @@ impl Store {
         let mut previous: Option<[u8; keys::INDEX_KEY_LEN]> = None;
         let mut failed = None;
         work.groups(|prefix_hash, bucket, postings| {
-            let key = keys::index_entry(prefix_hash, bucket, sequence);
             if failed.is_some() {
                 return;
             }
+            let key = keys::index_entry(prefix_hash, bucket, sequence);
             // The groups come in key order; checked, since ingestion panics otherwise.
             if previous.is_some_and(|previous| key <= previous) {
                 failed = Some(internal("index entries out of key order"));
@@ -118,10 +117,15 @@ impl Store {
         batch.commit().map_err(internal)?;
         ingestion.finish().map_err(internal)?;
         let mut batch = self.batch(applied.len());
+        self.remove_applied(&mut batch, applied);
+        batch.commit().map_err(internal)
+    }
+
+    /// Adds the removal of a pass's applied pending entries to `batch`.
+    fn remove_applied(&self, batch: &mut fjall::OwnedWriteBatch, applied: &[fjall::UserKey]) {
         for key in applied {
             batch.remove(&self.pending, key.clone());
         }
-        batch.commit().map_err(internal)
     }
 
     /// Adds one pass's expiry lists (one per bucket) to `batch`.
