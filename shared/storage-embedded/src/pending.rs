@@ -5,9 +5,52 @@
 //! data at all; merging a second of writes turns thousands of postings into few entries.
 
 use rustc_hash::FxHashMap;
-use spur_model::span_view::{SpanView, TagValue};
+use spur_model::span_view::{SpanView, TagValue, TagView, for_each_process_tag};
 
 use crate::keys;
+
+/// At most this many processes' prefix hashes are remembered per pass (a process is a few
+/// hundred bytes: this bounds the memory if every span came from a process of its own).
+const MAX_PROCESSES: usize = 4_096;
+
+/// The hash of a tag's index prefix, or none for a tag too long to index.
+fn tag_hash(
+    prefix: &mut Vec<u8>,
+    formatted: &mut Vec<u8>,
+    service: &str,
+    tag: TagView<'_>,
+) -> Option<u64> {
+    let value = match tag.value {
+        TagValue::Str(text) => text,
+        other => {
+            formatted.clear();
+            other.write_to(formatted);
+            formatted.as_slice()
+        }
+    };
+    if tag.key.len() > keys::MAX_INDEXED_LEN || value.len() > keys::MAX_INDEXED_LEN {
+        return None;
+    }
+    keys::tag_prefix_into(prefix, service.as_bytes(), tag.key, value);
+    Some(keys::prefix_hash(prefix))
+}
+
+/// The prefix hashes every span of a process posts under: its service's, then its tags'.
+fn process_prefix_hashes(
+    prefix: &mut Vec<u8>,
+    formatted: &mut Vec<u8>,
+    service: &str,
+    process: Option<&[u8]>,
+) -> Vec<u64> {
+    keys::service_prefix_into(prefix, service);
+    let mut hashes = vec![keys::prefix_hash(prefix)];
+    if let Some(process) = process {
+        for_each_process_tag(process, |tag| {
+            hashes.extend(tag_hash(prefix, formatted, service, tag));
+        });
+    }
+    hashes
+}
 
 /// The keys listed in a pending entry's value.
 pub(crate) fn span_keys(value: &[u8]) -> impl Iterator<Item = &[u8]> {
@@ -22,6 +65,9 @@ pub(crate) struct IndexWork {
     postings: Vec<(u64, i64, keys::Posting)>,
     /// Per bucket, the expiry list of the spans added (their index keys are added when written).
     pub expiry: FxHashMap<i64, keys::ExpiryBuilder>,
+    /// The prefix hashes of each process seen this pass (by its bytes: exact, no collision):
+    /// its service and its tags, the same for all its spans (about half of a span's postings).
+    processes: FxHashMap<Box<[u8]>, Vec<u64>>,
     /// Reused buffers for index prefixes and for tag values that are not strings.
     prefix: Vec<u8>,
     formatted: Vec<u8>,
@@ -32,10 +78,11 @@ impl IndexWork {
     pub(crate) fn clear(&mut self) {
         self.postings.clear();
         self.expiry.clear();
+        self.processes.clear();
     }
 
     /// Adds one stored span: a posting under its service, its operation and each searchable tag
-    /// (span tags, process tags, log fields), and its key under its bucket for expiry.
+    /// (span tags, log fields, process tags), and its key under its bucket for expiry.
     pub(crate) fn add_span(&mut self, span_key: &[u8], span: &SpanView<'_>) {
         let start = span.start_micros;
         let bucket = keys::bucket_of(start);
@@ -50,24 +97,31 @@ impl IndexWork {
         };
         let mut prefix = std::mem::take(&mut self.prefix);
         let mut formatted = std::mem::take(&mut self.formatted);
-        keys::service_prefix_into(&mut prefix, service);
-        self.post(&prefix, bucket, &posting);
         keys::operation_prefix_into(&mut prefix, service, span.operation_name);
-        self.post(&prefix, bucket, &posting);
-        span.for_each_searchable_tag(|tag| {
-            let value = match tag.value {
-                TagValue::Str(text) => text,
-                other => {
-                    formatted.clear();
-                    other.write_to(&mut formatted);
-                    formatted.as_slice()
-                }
-            };
-            if tag.key.len() <= keys::MAX_INDEXED_LEN && value.len() <= keys::MAX_INDEXED_LEN {
-                keys::tag_prefix_into(&mut prefix, service.as_bytes(), tag.key, value);
-                self.post(&prefix, bucket, &posting);
+        self.post(keys::prefix_hash(&prefix), bucket, &posting);
+        let process = span.for_each_own_tag(|tag| {
+            if let Some(hash) = tag_hash(&mut prefix, &mut formatted, service, tag) {
+                self.post(hash, bucket, &posting);
             }
         });
+        // The service's and the process tags' prefixes, hashed once per process and pass.
+        let known = process.and_then(|process| self.processes.get(process));
+        let fresh;
+        let process_hashes = match known {
+            Some(hashes) => hashes.as_slice(),
+            None => {
+                fresh = process_prefix_hashes(&mut prefix, &mut formatted, service, process);
+                if let Some(process) = process
+                    && self.processes.len() < MAX_PROCESSES
+                {
+                    self.processes.insert(process.into(), fresh.clone());
+                }
+                fresh.as_slice()
+            }
+        };
+        for &hash in process_hashes {
+            self.postings.push((hash, bucket, posting));
+        }
         self.prefix = prefix;
         self.formatted = formatted;
         self.expiry
@@ -81,10 +135,9 @@ impl IndexWork {
         self.postings.len()
     }
 
-    /// Adds a posting to the group of `prefix` and `bucket`.
-    fn post(&mut self, prefix: &[u8], bucket: i64, posting: &keys::Posting) {
-        self.postings
-            .push((keys::prefix_hash(prefix), bucket, *posting));
+    /// Adds a posting to the group of a prefix (its hash) and `bucket`.
+    fn post(&mut self, prefix_hash: u64, bucket: i64, posting: &keys::Posting) {
+        self.postings.push((prefix_hash, bucket, *posting));
     }
 
     /// Calls `each` with every posting group, in index-key order (prefix hash, then the newest
@@ -131,6 +184,17 @@ mod tests {
         let mut work = IndexWork::default();
         work.add_span(&key, &view);
         work.add_span(&key, &view);
+        for (service, host) in [("svc", "b"), ("other", "a")] {
+            let span = Span {
+                process: Some(Process {
+                    service_name: service.into(),
+                    tags: vec![KeyValue::string("host", host)],
+                }),
+                ..span.clone()
+            };
+            let bytes = prost::Message::encode_to_vec(&span);
+            work.add_span(&key, &SpanView::parse(&bytes).unwrap());
+        }
         let expected = keys::prefix_hash(&keys::tag_prefix("svc", "http.status_code", "200"));
         let mut groups = Vec::new();
         work.groups(|hash, bucket, value| {
@@ -140,17 +204,34 @@ mod tests {
             .iter()
             .find(|(hash, bucket, _)| (*hash, *bucket) == (expected, 2_000_000))
             .unwrap();
-        assert_eq!(postings.len(), 2);
+        assert_eq!(
+            postings.len(),
+            3,
+            "two spans of process a, one of process b"
+        );
         assert_eq!(postings[0].duration, 7);
         assert_eq!(postings[0].trace_id, TraceId::new(0, 9).to_bytes());
-        // service, operation, one span tag, one process tag
-        assert_eq!(groups.len(), 4);
+        // The process tag's postings come from the hashes remembered for the process: the
+        // second span of the same process posts there too, one of another process elsewhere.
+        let posted = |groups: &[(u64, i64, Vec<keys::Posting>)], service, host| {
+            let hash = keys::prefix_hash(&keys::tag_prefix(service, "host", host));
+            groups
+                .iter()
+                .find(|(h, _, _)| *h == hash)
+                .map_or(0, |(_, _, postings)| postings.len())
+        };
+        assert_eq!(posted(&groups, "svc", "a"), 2);
+        assert_eq!(posted(&groups, "svc", "b"), 1);
+        assert_eq!(posted(&groups, "other", "a"), 1);
+        // service, operation, span tag and process tag of "svc"; its second process adds a
+        // process tag; service "other" adds all four
+        assert_eq!(groups.len(), 9);
         assert!(
             groups.is_sorted_by_key(|(hash, _, _)| *hash),
             "in key order"
         );
         let expiry = keys::ExpiryList::decode(&work.expiry[&2_000_000].encode()).unwrap();
-        assert_eq!(expiry.span_keys, vec![key.to_vec(), key.to_vec()]);
+        assert_eq!(expiry.span_keys, vec![key.to_vec(); 4]);
         assert_eq!(span_keys(&[key, key].concat()).count(), 2);
     }
 }

@@ -191,23 +191,45 @@ impl<'a> SpanView<'a> {
     }
 
     /// Calls `each` with every tag the span can be found by (what `matching::searchable_tags`
-    /// lists: its tags, its process tags and its log fields), in one walk, in the order the
-    /// bytes hold them.
+    /// lists: its tags, its log fields and its process tags).
     pub fn for_each_searchable_tag(&self, mut each: impl FnMut(TagView<'a>)) {
+        if let Some(process) = self.for_each_own_tag(&mut each) {
+            for_each_process_tag(process, each);
+        }
+    }
+
+    /// Calls `each` with the span's own searchable tags (its tags and log fields, in the order
+    /// the bytes hold them) and returns its process's bytes, whose tags
+    /// [`for_each_process_tag`] gives: a caller seeing many spans of one process can handle
+    /// those once.
+    pub fn for_each_own_tag(&self, mut each: impl FnMut(TagView<'a>)) -> Option<&'a [u8]> {
+        let mut process = None;
         // The bytes were checked by `parse`: the walk succeeds.
         let _ = for_each_field(self.bytes, |field, wire| {
             match field {
                 8 => each(key_value(wire, false)?),
-                // A log's fields and a process's tags are both field 2 of their message.
-                9 | 10 => for_each_field(bytes(wire)?, |inner, wire| {
-                    if inner == 2 {
-                        each(key_value(wire, false)?);
-                    }
-                    Some(())
-                })?,
+                9 => for_each_fields_tag(bytes(wire)?, &mut each)?,
+                10 => process = Some(bytes(wire)?),
                 _ => {}
             }
             Some(())
         });
+        process
     }
+}
+
+/// Calls `each` with the tags of a process given as its protobuf bytes (as
+/// [`SpanView::for_each_own_tag`] returns them); stops at the first malformed field.
+pub fn for_each_process_tag<'a>(process: &'a [u8], mut each: impl FnMut(TagView<'a>)) {
+    let _ = for_each_fields_tag(process, &mut each);
+}
+
+/// A log's fields and a process's tags are both field 2 of their message.
+fn for_each_fields_tag<'a>(message: &'a [u8], each: &mut impl FnMut(TagView<'a>)) -> Option<()> {
+    for_each_field(message, |inner, wire| {
+        if inner == 2 {
+            each(key_value(wire, false)?);
+        }
+        Some(())
+    })
 }

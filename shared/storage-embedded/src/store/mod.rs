@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use fjall::compaction::Leveled;
+use fjall::config::FilterPolicy;
 use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
 use prost::Message;
 use rustc_hash::FxHashMap;
@@ -118,7 +119,11 @@ impl Store {
             .map_err(internal)?;
         let keyspace = |name: &str, memtable: u64| {
             db.keyspace(name, || {
-                let options = KeyspaceCreateOptions::default().max_memtable_size(memtable);
+                // No keyspace here is read by key but in a rare recovery path: Bloom filters
+                // (built for every key of every table written) would cost and never serve.
+                let options = KeyspaceCreateOptions::default()
+                    .max_memtable_size(memtable)
+                    .filter_policy(FilterPolicy::disabled());
                 if memtable < LARGE_MEMTABLE_BYTES {
                     return options;
                 }
