@@ -81,10 +81,7 @@ pub(crate) struct Store {
 }
 
 /// Counts this opening in the `meta` keyspace and returns the new count.
-fn next_open_count(db: &Database) -> Result<u64, StorageError> {
-    let meta = db
-        .keyspace("meta", KeyspaceCreateOptions::default)
-        .map_err(internal)?;
+fn next_open_count(db: &Database, meta: &Keyspace) -> Result<u64, StorageError> {
     let previous = meta
         .get(OPEN_COUNT)
         .map_err(internal)?
@@ -138,6 +135,9 @@ impl Store {
             })
             .map_err(internal)
         };
+        let meta = db
+            .keyspace("meta", KeyspaceCreateOptions::default)
+            .map_err(internal)?;
         let store = Store {
             spans: keyspace("spans", LARGE_MEMTABLE_BYTES)?,
             index: keyspace("index", LARGE_MEMTABLE_BYTES)?,
@@ -150,11 +150,11 @@ impl Store {
             handoff: Mutex::new(FxHashMap::default()),
             indexer: Mutex::new(IndexWork::default()),
             stored_catalog: RwLock::new(Catalog::default()),
-            sequence: AtomicU64::new(next_open_count(&db)? << 40),
+            sequence: AtomicU64::new(next_open_count(&db, &meta)? << 40),
             db,
             retention,
         };
-        store.upgrade_index()?;
+        store.upgrade_index(&meta)?;
         Ok(store)
     }
 

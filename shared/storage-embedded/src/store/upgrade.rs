@@ -1,7 +1,7 @@
 //! Opening a store written with an older index layout (see `keys::INDEX_FORMAT`): its index
 //! is rebuilt from the stored spans.
 
-use fjall::{KeyspaceCreateOptions, PersistMode};
+use fjall::{Keyspace, PersistMode};
 use spur_storage::StorageError;
 use std::sync::atomic::Ordering;
 
@@ -12,11 +12,7 @@ impl Store {
     /// Rebuilds the index of a store written with another index layout (see `keys`): deletes
     /// its index entries and queues every stored span as pending work, which the indexer then
     /// reads back and indexes. A new store is only marked with the current layout.
-    pub(super) fn upgrade_index(&self) -> Result<(), StorageError> {
-        let meta = self
-            .db
-            .keyspace("meta", KeyspaceCreateOptions::default)
-            .map_err(internal)?;
+    pub(super) fn upgrade_index(&self, meta: &Keyspace) -> Result<(), StorageError> {
         let format = meta
             .get(INDEX_FORMAT)
             .map_err(internal)?
@@ -54,7 +50,7 @@ impl Store {
             let sequence = self.sequence.fetch_add(1, Ordering::Relaxed);
             batch.insert(&self.pending, sequence.to_be_bytes(), span_keys);
         }
-        batch.insert(&meta, INDEX_FORMAT, keys::INDEX_FORMAT.to_be_bytes());
+        batch.insert(meta, INDEX_FORMAT, keys::INDEX_FORMAT.to_be_bytes());
         batch.commit().map_err(internal)?;
         self.db.persist(PersistMode::SyncData).map_err(internal)
     }
