@@ -25,7 +25,7 @@ use spur_model::wkt::{Duration as ProtoDuration, Timestamp};
 use spur_model::{SpanId, TraceId};
 
 mod translate;
-use translate::*;
+use translate::{expect_jaeger, expect_otlp, expect_zipkin, format_tag, integer, list, text};
 
 /// Spans in the one trace every sender emits.
 pub const SPANS: usize = 3;
