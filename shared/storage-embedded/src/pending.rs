@@ -35,21 +35,23 @@ fn tag_hash(
     Some(keys::prefix_hash(prefix))
 }
 
-/// The prefix hashes every span of a process posts under: its service's, then its tags'.
+/// Writes into `hashes` (cleared first) the prefix hashes every span of a process posts
+/// under: its service's, then its tags'.
 fn process_prefix_hashes(
+    hashes: &mut Vec<u64>,
     prefix: &mut Vec<u8>,
     formatted: &mut Vec<u8>,
     service: &str,
     process: Option<&[u8]>,
-) -> Vec<u64> {
+) {
     keys::service_prefix_into(prefix, service);
-    let mut hashes = vec![keys::prefix_hash(prefix)];
+    hashes.clear();
+    hashes.push(keys::prefix_hash(prefix));
     if let Some(process) = process {
         for_each_process_tag(process, |tag| {
             hashes.extend(tag_hash(prefix, formatted, service, tag));
         });
     }
-    hashes
 }
 
 /// The keys listed in a pending entry's value.
@@ -68,6 +70,9 @@ pub(crate) struct IndexWork {
     /// The prefix hashes of each process seen this pass (by its bytes: exact, no collision):
     /// its service and its tags, the same for all its spans (about half of a span's postings).
     processes: FxHashMap<Box<[u8]>, Vec<u64>>,
+    /// Reused for the hashes of a process not remembered (so none is allocated per span once
+    /// [`MAX_PROCESSES`] are remembered).
+    process_hashes: Vec<u64>,
     /// Reused buffers for index prefixes and for tag values that are not strings.
     prefix: Vec<u8>,
     formatted: Vec<u8>,
@@ -105,18 +110,17 @@ impl IndexWork {
             }
         });
         // The service's and the process tags' prefixes, hashed once per process and pass.
-        let known = process.and_then(|process| self.processes.get(process));
-        let fresh;
-        let process_hashes = match known {
-            Some(hashes) => hashes.as_slice(),
+        let process_hashes = match process.and_then(|process| self.processes.get(process)) {
+            Some(hashes) => hashes,
             None => {
-                fresh = process_prefix_hashes(&mut prefix, &mut formatted, service, process);
+                let hashes = &mut self.process_hashes;
+                process_prefix_hashes(hashes, &mut prefix, &mut formatted, service, process);
                 if let Some(process) = process
                     && self.processes.len() < MAX_PROCESSES
                 {
-                    self.processes.insert(process.into(), fresh.clone());
+                    self.processes.insert(process.into(), hashes.clone());
                 }
-                fresh.as_slice()
+                &self.process_hashes
             }
         };
         for &hash in process_hashes {
@@ -220,6 +224,11 @@ mod tests {
                 .find(|(h, _, _)| *h == hash)
                 .map_or(0, |(_, _, postings)| postings.len())
         };
+        assert_eq!(
+            work.processes.len(),
+            3,
+            "each distinct process remembered once"
+        );
         assert_eq!(posted(&groups, "svc", "a"), 2);
         assert_eq!(posted(&groups, "svc", "b"), 1);
         assert_eq!(posted(&groups, "other", "a"), 1);
@@ -233,5 +242,32 @@ mod tests {
         let expiry = keys::ExpiryList::decode(&work.expiry[&2_000_000].encode()).unwrap();
         assert_eq!(expiry.span_keys, vec![key.to_vec(); 4]);
         assert_eq!(span_keys(&[key, key].concat()).count(), 2);
+    }
+
+    #[test]
+    fn processes_beyond_the_bound_are_indexed_but_not_remembered() {
+        let key = keys::span_key(&TraceId::new(0, 1).to_bytes(), 0, 1, 0);
+        let mut work = IndexWork::default();
+        for n in 0..=MAX_PROCESSES {
+            let span = Span {
+                trace_id: TraceId::new(0, 1).to_bytes().to_vec(),
+                span_id: 1u64.to_be_bytes().to_vec(),
+                process: Some(Process {
+                    service_name: "svc".into(),
+                    tags: vec![KeyValue::string("host", n.to_string())],
+                }),
+                ..Default::default()
+            };
+            let bytes = prost::Message::encode_to_vec(&span);
+            work.add_span(&key, &SpanView::parse(&bytes).unwrap());
+        }
+        assert_eq!(work.processes.len(), MAX_PROCESSES);
+        let last = keys::prefix_hash(&keys::tag_prefix("svc", "host", &MAX_PROCESSES.to_string()));
+        let mut found = false;
+        work.groups(|hash, _, _| found |= hash == last);
+        assert!(
+            found,
+            "the process past the bound still posts under its tag"
+        );
     }
 }

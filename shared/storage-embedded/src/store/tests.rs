@@ -5,8 +5,45 @@ use bytes::Bytes;
 use spur_model::api_v2::{KeyValue, Process};
 use spur_storage::TraceQuery;
 
+/// A fresh directory for one test's store, named after the test's process; removed on drop.
+pub(super) struct TestDirectory(std::path::PathBuf);
+
+impl TestDirectory {
+    pub(super) fn new(name: &str) -> TestDirectory {
+        let path = std::env::temp_dir().join(format!("spur-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        TestDirectory(path)
+    }
+}
+
+impl std::ops::Deref for TestDirectory {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TestDirectory {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A query for traces of `service` holding the tag `key` = `value`, at any time.
+pub(super) fn tag_query(service: &str, key: &str, value: &str) -> TraceQuery {
+    TraceQuery {
+        service_name: service.into(),
+        tags: [(key.to_owned(), value.to_owned())].into(),
+        start_time_min: 0,
+        start_time_max: i64::MAX,
+        num_traces: 5,
+        ..TraceQuery::default()
+    }
+}
+
 /// A span of `service` in trace `trace`: span id 1, starting at `start` (µs), lasting 1 µs.
-fn test_span(trace: TraceId, service: &str, start: i64) -> Span {
+pub(super) fn test_span(trace: TraceId, service: &str, start: i64) -> Span {
     Span {
         trace_id: trace.to_bytes().to_vec(),
         span_id: 1u64.to_be_bytes().to_vec(),
@@ -22,8 +59,7 @@ fn test_span(trace: TraceId, service: &str, start: i64) -> Span {
 
 #[test]
 fn work_pending_at_a_reopening_is_indexed_from_the_stored_spans() {
-    let directory = std::env::temp_dir().join(format!("spur-reopen-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&directory);
+    let directory = TestDirectory::new("reopen");
     let span = Span {
         operation_name: "left-pending".into(),
         tags: vec![KeyValue::string("k", "v")],
@@ -35,26 +71,16 @@ fn work_pending_at_a_reopening_is_indexed_from_the_stored_spans() {
     drop(store);
     let store = Store::open(&directory, Duration::from_secs(3600)).unwrap();
     assert_eq!(store.pending.iter().count(), 1);
-    let query = TraceQuery {
-        service_name: "reopen".into(),
-        tags: [("k".to_owned(), "v".to_owned())].into(),
-        start_time_min: 0,
-        start_time_max: i64::MAX,
-        num_traces: 5,
-        ..TraceQuery::default()
-    };
-    let found = store.find_traces(&query).unwrap();
+    let found = store.find_traces(&tag_query("reopen", "k", "v")).unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].1, vec![span]);
     assert_eq!(store.pending.iter().count(), 0);
     drop(store);
-    let _ = std::fs::remove_dir_all(&directory);
 }
 
 #[test]
 fn encoded_spans_are_stored_as_given_not_encoded_again() {
-    let directory = std::env::temp_dir().join(format!("spur-as-given-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&directory);
+    let directory = TestDirectory::new("as-given");
     let span = test_span(TraceId::new(0, 5), "as-given", now_micros());
     // The operation name (field 3) after the process (field 10): valid protobuf, in an
     // order prost never writes, so only bytes kept as given read back this way.
@@ -76,13 +102,11 @@ fn encoded_spans_are_stored_as_given_not_encoded_again() {
     assert_eq!(stored, vec![bytes]);
     assert_eq!(store.get_trace(TraceId::new(0, 5)).unwrap(), vec![named]);
     drop(store);
-    let _ = std::fs::remove_dir_all(&directory);
 }
 
 #[test]
 fn a_large_pass_writes_its_index_as_a_table_and_a_small_one_through_the_memtable() {
-    let directory = std::env::temp_dir().join(format!("spur-ingest-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&directory);
+    let directory = TestDirectory::new("ingest");
     let store = Store::open(&directory, Duration::from_secs(3600)).unwrap();
     let now = now_micros();
     let span = |index: u64| Span {
@@ -96,15 +120,9 @@ fn a_large_pass_writes_its_index_as_a_table_and_a_small_one_through_the_memtable
         )
     };
     let find = |store: &Store, index: u64| {
-        let query = TraceQuery {
-            service_name: "ingest".into(),
-            tags: [("n".to_owned(), index.to_string())].into(),
-            start_time_min: 0,
-            start_time_max: i64::MAX,
-            num_traces: 5,
-            ..TraceQuery::default()
-        };
-        store.find_traces(&query).unwrap()
+        store
+            .find_traces(&tag_query("ingest", "n", &index.to_string()))
+            .unwrap()
     };
     store.write_spans((0..10).map(span).collect()).unwrap();
     store.apply_all_pending().unwrap();
@@ -139,13 +157,11 @@ fn a_large_pass_writes_its_index_as_a_table_and_a_small_one_through_the_memtable
     assert_eq!(span_keys as u64, 10 + large);
     assert_eq!(index_keys, store.index.len().unwrap());
     drop(store);
-    let _ = std::fs::remove_dir_all(&directory);
 }
 
 #[test]
 fn catalog_entries_are_written_once_per_opening() {
-    let directory = std::env::temp_dir().join(format!("spur-catalog-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&directory);
+    let directory = TestDirectory::new("catalog");
     let span = |index: u64, operation: &str| Span {
         operation_name: operation.into(),
         ..test_span(TraceId::new(3, index + 1), "catalog", now_micros())
@@ -180,13 +196,11 @@ fn catalog_entries_are_written_once_per_opening() {
     assert_eq!(names, ["a", "b"]);
     assert_eq!(store.services().unwrap(), ["catalog"]);
     drop(store);
-    let _ = std::fs::remove_dir_all(&directory);
 }
 
 #[test]
 fn writers_apply_pending_work_when_the_indexer_falls_behind() {
-    let directory = std::env::temp_dir().join(format!("spur-backlog-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&directory);
+    let directory = TestDirectory::new("backlog");
     // No background indexer runs here: only the writers' backpressure can apply the work.
     let store = Store::open(&directory, Duration::from_secs(3600)).unwrap();
     let span = |index: u64| test_span(TraceId::new(0, index + 1), "backlog", now_micros());
@@ -210,5 +224,4 @@ fn writers_apply_pending_work_when_the_indexer_falls_behind() {
         "handed-over spans freed"
     );
     drop(store);
-    let _ = std::fs::remove_dir_all(&directory);
 }

@@ -62,27 +62,18 @@ mod tests {
 
     use fjall::KeyspaceCreateOptions;
     use spur_model::TraceId;
-    use spur_model::api_v2::{Process, Span};
-    use spur_storage::TraceQuery;
+    use spur_model::api_v2::{KeyValue, Span};
 
+    use super::super::tests::{TestDirectory, tag_query, test_span};
     use super::super::{INDEX_FORMAT, Store, now_micros};
 
     #[test]
     fn a_store_with_an_older_index_layout_is_reindexed_at_opening() {
-        let directory = std::env::temp_dir().join(format!("spur-upgrade-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&directory);
+        let directory = TestDirectory::new("upgrade");
         let span = |trace: u64| Span {
-            trace_id: TraceId::new(0, trace).to_bytes().to_vec(),
-            span_id: 1u64.to_be_bytes().to_vec(),
             operation_name: "old".into(),
-            start_time: Some(spur_model::time::timestamp_from_micros(now_micros())),
-            duration: Some(spur_model::time::duration_from_micros(1)),
-            tags: vec![spur_model::api_v2::KeyValue::string("k", "v")],
-            process: Some(Process {
-                service_name: "upgrade".into(),
-                tags: Vec::new(),
-            }),
-            ..Default::default()
+            tags: vec![KeyValue::string("k", "v")],
+            ..test_span(TraceId::new(0, trace), "upgrade", now_micros())
         };
         let store = Store::open(&directory, Duration::from_secs(3600)).unwrap();
         store.write_spans(vec![span(1), span(2)]).unwrap();
@@ -107,20 +98,17 @@ mod tests {
             store.index.get(&stale).unwrap().is_none(),
             "old entries gone"
         );
-        let query = TraceQuery {
-            service_name: "upgrade".into(),
-            tags: [("k".to_owned(), "v".to_owned())].into(),
-            start_time_min: 0,
-            start_time_max: i64::MAX,
-            num_traces: 5,
-            ..TraceQuery::default()
-        };
-        assert_eq!(store.find_traces(&query).unwrap().len(), 2);
+        assert_eq!(
+            store
+                .find_traces(&tag_query("upgrade", "k", "v"))
+                .unwrap()
+                .len(),
+            2
+        );
         drop(store);
         // Marked: the next opening does not queue the spans again.
         let store = Store::open(&directory, Duration::from_secs(3600)).unwrap();
         assert_eq!(store.pending.iter().count(), 0);
         drop(store);
-        let _ = std::fs::remove_dir_all(&directory);
     }
 }
