@@ -14,13 +14,18 @@
 //!
 //! Index entries are **postings**: one indexer pass over many writes adds one entry per distinct
 //! index prefix and one-second bucket of start times, whose value lists `(start, duration, trace id)`
-//! triples (32 bytes each). Carrying the duration makes postings a covering index for duration
+//! triples (32 bytes each). A process tag's entries are **references** instead: the prefix hashes
+//! of the processes holding the tag that have spans in that bucket (8 bytes each), written once per
+//! pass, process and bucket; each span posts once under its process's prefix. A span of a process
+//! with eight tags thus adds one posting, not eight. Carrying the duration makes postings a covering index for duration
 //! bounds: candidates outside them are dropped without reading their spans. A batch of 100 spans with 20 tags thus writes about a hundred index entries
 //! instead of two thousand. Queries read the postings of a bucket, order them by start time and
 //! check candidates exactly.
 //!
-//! An index **prefix** names what is searched: 1 · service, 2 · service · operation, or 3 ·
-//! service · tag key · tag value. Its entries are keyed by the prefix's XXH3-64 hash, so every
+//! An index **prefix** names what is searched: 1 · service, 2 · service · operation, 3 ·
+//! service · tag key · tag value (a span's own tags and log fields), 4 · service · process (the
+//! process's protobuf bytes), or 5 · service · tag key · tag value (a process's tags: the
+//! entries referring to processes). Its entries are keyed by the prefix's XXH3-64 hash, so every
 //! index key is 20 bytes, short enough for the engine to keep inline in its memtable nodes
 //! (comparisons never chase a pointer: measured, this halves the cost of inserting index
 //! entries). Two prefixes sharing a hash only add candidates: queries check every candidate
@@ -37,12 +42,15 @@ pub(crate) const SPAN_KEY_LEN: usize = TRACE_ID_LEN + 8 + 8 + 8;
 pub(crate) const TIME_LEN: usize = 8;
 /// Bytes of an index key: prefix hash (8), inverted bucket second (4), write sequence (8).
 pub(crate) const INDEX_KEY_LEN: usize = 8 + 4 + 8;
-/// The index layout written by this build (1: prefixes written out in index keys; 2: hashed).
-pub(crate) const INDEX_FORMAT: u32 = 2;
+/// The index layout written by this build (1: prefixes written out in index keys; 2: hashed;
+/// 3: process tags refer to processes, each span posts once under its process).
+pub(crate) const INDEX_FORMAT: u32 = 3;
 
 const INDEX_SERVICE: u8 = 1;
 const INDEX_OPERATION: u8 = 2;
 const INDEX_TAG: u8 = 3;
+const INDEX_PROCESS: u8 = 4;
+const INDEX_PROCESS_TAG: u8 = 5;
 
 /// Tag keys and values longer than this are stored but not indexed (a key has a size limit).
 pub(crate) const MAX_INDEXED_LEN: usize = 1024;
@@ -104,6 +112,28 @@ pub(crate) fn tag_prefix_into(out: &mut Vec<u8>, service: &[u8], tag_key: &[u8],
     put_bytes(out, tag_value);
 }
 
+/// The prefix every span of a process posts under, from the process's protobuf bytes.
+pub(crate) fn process_prefix_into(out: &mut Vec<u8>, service: &[u8], process: &[u8]) {
+    out.clear();
+    out.push(INDEX_PROCESS);
+    put_bytes(out, service);
+    put_bytes(out, process);
+}
+
+/// The prefix of a process tag's references to the processes holding it.
+pub(crate) fn process_tag_prefix_into(
+    out: &mut Vec<u8>,
+    service: &[u8],
+    tag_key: &[u8],
+    tag_value: &[u8],
+) {
+    out.clear();
+    out.push(INDEX_PROCESS_TAG);
+    put_bytes(out, service);
+    put_bytes(out, tag_key);
+    put_bytes(out, tag_value);
+}
+
 /// What index keys carry of a prefix: its XXH3-64 hash.
 pub(crate) fn prefix_hash(prefix: &[u8]) -> u64 {
     xxhash_rust::xxh3::xxh3_64(prefix)
@@ -126,6 +156,13 @@ pub(crate) fn tag_prefix(service: &str, tag_key: &str, tag_value: &str) -> Vec<u
     let mut key = Vec::new();
     let [service, tag_key, tag_value] = [service, tag_key, tag_value].map(str::as_bytes);
     tag_prefix_into(&mut key, service, tag_key, tag_value);
+    key
+}
+
+pub(crate) fn process_tag_prefix(service: &str, tag_key: &str, tag_value: &str) -> Vec<u8> {
+    let mut key = Vec::new();
+    let [service, tag_key, tag_value] = [service, tag_key, tag_value].map(str::as_bytes);
+    process_tag_prefix_into(&mut key, service, tag_key, tag_value);
     key
 }
 
@@ -188,6 +225,20 @@ pub(crate) fn postings(value: &[u8]) -> impl Iterator<Item = Posting> + '_ {
             trace_id: chunk.get(16..)?.try_into().ok()?,
         })
     })
+}
+
+/// Bytes of one process reference: a process's prefix hash.
+pub(crate) const PROCESS_REF_LEN: usize = 8;
+
+pub(crate) fn push_process_ref(value: &mut Vec<u8>, process_hash: u64) {
+    value.extend_from_slice(&process_hash.to_be_bytes());
+}
+
+/// The process prefix hashes of a process tag's entry.
+pub(crate) fn process_refs(value: &[u8]) -> impl Iterator<Item = u64> + '_ {
+    value
+        .chunks_exact(PROCESS_REF_LEN)
+        .filter_map(|chunk| Some(u64::from_be_bytes(chunk.try_into().ok()?)))
 }
 
 pub(crate) fn expiry_key(bucket: i64, sequence: u64) -> Vec<u8> {
@@ -340,6 +391,15 @@ mod tests {
         push_posting(&mut value, &first);
         push_posting(&mut value, &second);
         assert_eq!(postings(&value).collect::<Vec<_>>(), vec![first, second]);
+        let mut references = Vec::new();
+        push_process_ref(&mut references, 3);
+        push_process_ref(&mut references, u64::MAX);
+        assert_eq!(
+            process_refs(&references).collect::<Vec<_>>(),
+            vec![3, u64::MAX]
+        );
+        // A process tag's references and a span tag's postings never share a prefix.
+        assert_ne!(process_tag_prefix("s", "k", "v"), tag_prefix("s", "k", "v"));
         assert_eq!(bucket_of(-1), 0);
         assert_eq!(bucket_of(i64::MAX), i64::from(u32::MAX) * BUCKET_MICROS);
         let mut builder = ExpiryBuilder::default();

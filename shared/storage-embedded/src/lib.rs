@@ -10,7 +10,9 @@
 //! **Layout**: see the `keys` module. Spans are stored once, keyed by trace, so a trace is one prefix scan;
 //! indexes by service, service+operation and service+tag (span tags, process tags and log fields)
 //! are ordered newest first, and every index posting carries its span's start time and duration,
-//! so the time window and duration bounds drop candidates without reading spans. Queries scan the
+//! so the time window and duration bounds drop candidates without reading spans. A process's
+//! tags are indexed once per process and second (they refer to the process, under which each of
+//! its spans posts once), not once per span. Queries scan the
 //! most selective index (operation, else first tag, else service), then check the remaining
 //! candidates' traces with [`spur_storage::matching`], so this store answers exactly like every
 //! other backend.

@@ -14,7 +14,8 @@ use crate::pending::{self, IndexWork};
 
 impl Store {
     /// Applies pending index work: merges pending entries (up to about [`INDEX_PASS_SPANS`]
-    /// spans) into one index entry per distinct (prefix, bucket), with their expiry lists: in one
+    /// spans) into one index entry per distinct (prefix, bucket) for postings and one for process
+    /// references, with their expiry lists: in one
     /// atomic batch, or for a large pass in the three steps of [`Store::ingest_index`]. Returns
     /// true when pending entries remain beyond this pass.
     pub(crate) fn apply_pending(&self) -> Result<bool, StorageError> {
@@ -52,16 +53,16 @@ impl Store {
         if applied.is_empty() {
             return Ok(false);
         }
-        let sequence = self.sequence.fetch_add(1, Ordering::Relaxed);
+        // Two sequence numbers: postings' keys end with the first, references' with the second.
+        let sequence = self.sequence.fetch_add(2, Ordering::Relaxed);
         let mut expiry = std::mem::take(&mut work.expiry);
         if span_count >= INGEST_PASS_SPANS {
             self.ingest_index(&mut work, &mut expiry, sequence, &applied)?;
         } else {
-            let mut batch = self.batch(work.posting_count() + expiry.len() + applied.len());
-            work.groups(|prefix_hash, bucket, postings| {
-                let key = keys::index_entry(prefix_hash, bucket, sequence);
+            let mut batch = self.batch(work.entry_count() + expiry.len() + applied.len());
+            work.groups(sequence, |key, bucket, value| {
                 expiry.entry(bucket).or_default().push_index_key(&key);
-                batch.insert(&self.index, key, postings);
+                batch.insert(&self.index, key, value);
             });
             self.add_expiry(&mut batch, &expiry, sequence);
             self.remove_applied(&mut batch, &applied);
@@ -93,11 +94,10 @@ impl Store {
         let mut ingestion = self.index.start_ingestion().map_err(internal)?;
         let mut previous: Option<[u8; keys::INDEX_KEY_LEN]> = None;
         let mut failed = None;
-        work.groups(|prefix_hash, bucket, postings| {
+        work.groups(sequence, |key, bucket, value| {
             if failed.is_some() {
                 return;
             }
-            let key = keys::index_entry(prefix_hash, bucket, sequence);
             // The groups come in key order; checked, since ingestion panics otherwise.
             if previous.is_some_and(|previous| key <= previous) {
                 failed = Some(internal("index entries out of key order"));
@@ -105,7 +105,7 @@ impl Store {
             }
             previous = Some(key);
             expiry.entry(bucket).or_default().push_index_key(&key);
-            if let Err(error) = ingestion.write(key, postings) {
+            if let Err(error) = ingestion.write(key, value) {
                 failed = Some(internal(error));
             }
         });

@@ -1,5 +1,6 @@
-//! Answering find-traces from the index: postings read bucket by bucket, newest first, and each
-//! candidate trace checked exactly against the query.
+//! Answering find-traces from the index: postings read bucket by bucket, newest first (with, for a
+//! tag, the postings of the processes holding it), and each candidate trace checked exactly
+//! against the query.
 
 use std::collections::HashSet;
 
@@ -12,7 +13,9 @@ use super::{Store, internal};
 use crate::keys;
 
 impl Store {
-    /// Traces matching the query, newest first by their newest matching span.
+    /// Traces matching the query, newest first by their newest matching span. A query by tag
+    /// reads the tag's postings (spans holding it themselves) and, bucket by bucket, the
+    /// postings of the processes the tag's references name (spans whose process holds it).
     pub(crate) fn find_traces(
         &self,
         query: &TraceQuery,
@@ -21,39 +24,71 @@ impl Store {
         self.apply_all_pending()?;
         let limit = query.limit();
         let start_min = query.start_time_min.max(self.cutoff());
-        let prefix = match (&query.operation_name, query.tags.iter().next()) {
-            (Some(operation), _) => keys::operation_prefix(&query.service_name, operation),
-            (None, Some((key, value))) => keys::tag_prefix(&query.service_name, key, value),
-            (None, None) => keys::service_prefix(&query.service_name),
+        let service = &query.service_name;
+        let (prefix, process_tag) = match (&query.operation_name, query.tags.iter().next()) {
+            (Some(operation), _) => (keys::operation_prefix(service, operation), None),
+            (None, Some((key, value))) => (
+                keys::tag_prefix(service, key, value),
+                Some(keys::process_tag_prefix(service, key, value)),
+            ),
+            (None, None) => (keys::service_prefix(service), None),
         };
         // Buckets run newest first, from the window's end to its start; within a bucket the
         // postings are put in start order, so candidates are met newest first throughout.
-        let prefix_hash = keys::prefix_hash(&prefix);
-        let from = keys::index_entry(prefix_hash, keys::bucket_of(query.start_time_max), 0);
-        let to = keys::index_entry(prefix_hash, keys::bucket_of(start_min), u64::MAX);
+        let window = |prefix: &[u8]| {
+            BucketEntries::new(self.bucket_range(
+                keys::prefix_hash(prefix),
+                query.start_time_max,
+                start_min,
+            ))
+        };
+        let mut postings = window(&prefix)?;
+        let mut references = process_tag.as_deref().map(window).transpose()?;
+        // Postings of spans outside the window or the duration bounds cannot be the span that
+        // matches: drop them before reading any trace.
+        let candidate = |posting: &keys::Posting| {
+            (start_min..=query.start_time_max).contains(&posting.start)
+                && query.duration_min.is_none_or(|min| posting.duration >= min)
+                && query.duration_max.is_none_or(|max| posting.duration <= max)
+        };
         let mut search = Search::new(limit);
         let mut bucket_postings: Vec<keys::Posting> = Vec::new();
-        let mut current_bucket = None;
-        for entry in self.index.range(from..=to) {
-            let (key, value) = entry.into_inner().map_err(internal)?;
-            let bucket = keys::index_entry_bucket(&key);
-            if bucket != current_bucket {
-                if self.search_bucket(&mut search, &mut bucket_postings, query, start_min)? {
-                    return Ok(search.into_results());
-                }
-                current_bucket = bucket;
+        let mut processes = Vec::new();
+        loop {
+            let newest = postings
+                .bucket()
+                .max(references.as_ref().and_then(BucketEntries::bucket));
+            let Some(bucket) = newest else { break };
+            while let Some(value) = postings.take(bucket)? {
+                bucket_postings.extend(keys::postings(&value).filter(candidate));
             }
-            // Postings of spans outside the window or the duration bounds cannot be the span
-            // that matches: drop them before reading any trace.
-            let candidate = |posting: &keys::Posting| {
-                (start_min..=query.start_time_max).contains(&posting.start)
-                    && query.duration_min.is_none_or(|min| posting.duration >= min)
-                    && query.duration_max.is_none_or(|max| posting.duration <= max)
-            };
-            bucket_postings.extend(keys::postings(&value).filter(candidate));
+            if let Some(references) = &mut references {
+                processes.clear();
+                while let Some(value) = references.take(bucket)? {
+                    processes.extend(keys::process_refs(&value));
+                }
+                processes.sort_unstable();
+                processes.dedup();
+                for &process in &processes {
+                    for entry in self.bucket_range(process, bucket, bucket) {
+                        let (_, value) = entry.into_inner().map_err(internal)?;
+                        bucket_postings.extend(keys::postings(&value).filter(candidate));
+                    }
+                }
+            }
+            if self.search_bucket(&mut search, &mut bucket_postings, query, start_min)? {
+                break;
+            }
         }
-        self.search_bucket(&mut search, &mut bucket_postings, query, start_min)?;
         Ok(search.into_results())
+    }
+
+    /// The index entries of a prefix (its hash) in the buckets from `newest` to `oldest` (times,
+    /// µs), newest bucket first.
+    fn bucket_range(&self, prefix_hash: u64, newest: i64, oldest: i64) -> fjall::Iter {
+        let from = keys::index_entry(prefix_hash, keys::bucket_of(newest), 0);
+        let to = keys::index_entry(prefix_hash, keys::bucket_of(oldest), u64::MAX);
+        self.index.range(from..=to)
     }
 
     /// Checks one bucket's candidates, newest first; returns true once no later (older)
@@ -132,5 +167,51 @@ impl Search {
             .into_iter()
             .map(|(_, trace_id, spans)| (trace_id, spans))
             .collect()
+    }
+}
+
+/// The index entries of one prefix, newest bucket first, taken a bucket at a time (the next
+/// entry read ahead).
+struct BucketEntries {
+    entries: fjall::Iter,
+    next: Option<(i64, fjall::UserValue)>,
+}
+
+impl BucketEntries {
+    fn new(entries: fjall::Iter) -> Result<BucketEntries, StorageError> {
+        let mut entries = BucketEntries {
+            entries,
+            next: None,
+        };
+        entries.advance()?;
+        Ok(entries)
+    }
+
+    /// The bucket of the next entry; `None` when no entry is left.
+    fn bucket(&self) -> Option<i64> {
+        self.next.as_ref().map(|(bucket, _)| *bucket)
+    }
+
+    /// The next entry's value when it is in `bucket`.
+    fn take(&mut self, bucket: i64) -> Result<Option<fjall::UserValue>, StorageError> {
+        if self.bucket() != Some(bucket) {
+            return Ok(None);
+        }
+        let taken = self.next.take().map(|(_, value)| value);
+        self.advance()?;
+        Ok(taken)
+    }
+
+    fn advance(&mut self) -> Result<(), StorageError> {
+        self.next = None;
+        for entry in self.entries.by_ref() {
+            let (key, value) = entry.into_inner().map_err(internal)?;
+            // Every key in an index range has a bucket; one that does not is skipped.
+            if let Some(bucket) = keys::index_entry_bucket(&key) {
+                self.next = Some((bucket, value));
+                break;
+            }
+        }
+        Ok(())
     }
 }

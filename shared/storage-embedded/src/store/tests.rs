@@ -225,3 +225,60 @@ fn writers_apply_pending_work_when_the_indexer_falls_behind() {
     );
     drop(store);
 }
+
+#[test]
+fn a_process_tag_finds_the_traces_of_every_process_holding_it_newest_first() {
+    let directory = TestDirectory::new("process-tags");
+    let store = Store::open(&directory, Duration::from_secs(3600)).unwrap();
+    let now = now_micros();
+    let span = |trace: u64, host: &str, seconds_ago: i64, own: Vec<KeyValue>| {
+        let mut span = test_span(
+            TraceId::new(0, trace),
+            "shop",
+            now - seconds_ago * 1_000_000,
+        );
+        span.tags = own;
+        if let Some(process) = &mut span.process {
+            process.tags = vec![
+                KeyValue::string("host", host),
+                KeyValue::string("zone", "eu"),
+            ];
+        }
+        span
+    };
+    // Hosts a and b each in several buckets and writes; trace 5 holds host=a as its own tag.
+    store
+        .write_spans(vec![span(1, "a", 30, vec![]), span(2, "b", 20, vec![])])
+        .unwrap();
+    store.apply_all_pending().unwrap();
+    store
+        .write_spans(vec![
+            span(3, "a", 10, vec![]),
+            span(4, "b", 9, vec![]),
+            span(5, "b", 5, vec![KeyValue::string("host", "a")]),
+        ])
+        .unwrap();
+    let ids = |query: &TraceQuery| {
+        let found = store.find_traces(query).unwrap();
+        found.iter().map(|(id, _)| *id).collect::<Vec<_>>()
+    };
+    let trace = |n| TraceId::new(0, n);
+    assert_eq!(
+        ids(&tag_query("shop", "host", "a")),
+        vec![trace(5), trace(3), trace(1)]
+    );
+    assert_eq!(
+        ids(&tag_query("shop", "host", "b")),
+        vec![trace(5), trace(4), trace(2)]
+    );
+    assert_eq!(ids(&tag_query("shop", "zone", "eu")).len(), 5);
+    assert_eq!(
+        ids(&TraceQuery {
+            num_traces: 2,
+            ..tag_query("shop", "zone", "eu")
+        }),
+        vec![trace(5), trace(4)]
+    );
+    assert!(ids(&tag_query("other", "host", "a")).is_empty());
+    assert!(ids(&tag_query("shop", "host", "c")).is_empty());
+}
