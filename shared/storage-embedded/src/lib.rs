@@ -18,11 +18,11 @@
 //! other backend.
 //!
 //! **Deferred indexing**: a write stores its spans plus one `pending` entry listing their keys,
-//! and hands the decoded spans to the indexer in memory. A background indexer (every 100 ms, and
+//! and hands the decoded spans to the indexer in memory. A background indexer (every second, and
 //! before every query and sweep) turns the spans of many writes into one index entry per distinct
 //! prefix and bucket, so queries always see every acknowledged write while writers store each
 //! span once and no index data. After a crash, pending entries left behind are indexed from the
-//! stored spans. If 20,000 written spans wait for the indexer, writers apply the backlog
+//! stored spans. If 50,000 written spans wait for the indexer, writers apply the backlog
 //! themselves, so it stays bounded. A pass of 2,000 spans or more writes its sorted index entries
 //! straight into a new table (fjall's ingestion), skipping the journal, the memtable and the flush
 //! they would otherwise go through.
@@ -40,8 +40,8 @@
 //! **Memory**: bounded by fjall's block cache (64 MiB) and memtables: 32 MiB for spans and for
 //! the index, 4 MiB for each small keyspace. Sealed memtables wait for a flush and fjall stalls
 //! writers at 4 waiting per keyspace, so the ceiling is about five times those sizes (~350 MiB)
-//! under a sustained write burst, plus the spans waiting for the indexer (at most 20,000, about
-//! 60 MiB), the service and operation names stored since opening (at most 100,000, so a write
+//! under a sustained write burst, plus the spans waiting for the indexer (at most 50,000: about
+//! 50 MiB, and as much again for the pass indexing them), the service and operation names stored since opening (at most 100,000, so a write
 //! stores only new ones) and what a query holds (the traces it returns).
 
 mod keys;
@@ -65,8 +65,9 @@ use spur_storage::{
 
 use store::Store;
 
-/// How often pending index work is applied in the background (queries also apply it first).
-const INDEX_INTERVAL: Duration = Duration::from_millis(100);
+/// How often pending index work is applied in the background (queries also apply it first, and
+/// writers once 50,000 spans wait): a second of spans makes one large pass.
+const INDEX_INTERVAL: Duration = Duration::from_secs(1);
 /// How often the journal is synced to disk.
 const SYNC_INTERVAL: Duration = Duration::from_secs(1);
 /// How often expired spans are swept.
