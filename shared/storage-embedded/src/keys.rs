@@ -13,8 +13,8 @@
 //! | `meta` | `index-format` | [`INDEX_FORMAT`] (u32): the index layout the `index` keyspace holds |
 //!
 //! Index entries are **postings**: one indexer pass over many writes adds one entry per distinct
-//! index prefix and one-second bucket of start times, whose value lists `(start, duration, trace id)`
-//! triples (32 bytes each). A process tag's entries are **references** instead: the prefix hashes
+//! index prefix and one-second bucket of start times, whose value lists `(start within the bucket,
+//! duration, trace id)` triples (24 bytes each). A process tag's entries are **references** instead: the prefix hashes
 //! of the processes holding the tag that have spans in that bucket (8 bytes each), written once per
 //! pass, process and bucket; each span posts once under its process's prefix. A span of a process
 //! with eight tags thus adds one posting, not eight. Carrying the duration makes postings a covering index for duration
@@ -168,15 +168,59 @@ pub(crate) fn process_tag_prefix(service: &str, tag_key: &str, tag_value: &str) 
 
 /// Width of an index bucket, in microseconds.
 pub(crate) const BUCKET_MICROS: i64 = 1_000_000;
-/// Bytes of one posting: start time (8), duration (8) and trace id (16).
-pub(crate) const POSTING_LEN: usize = TIME_LEN + 8 + TRACE_ID_LEN;
+/// Bytes of one posting: its span's start within the bucket (4), duration (4) and trace id (16).
+pub(crate) const POSTING_LEN: usize = 4 + 4 + TRACE_ID_LEN;
+/// A posting's start or duration its 4 bytes cannot hold: a start outside the bucket (only in
+/// the edge buckets, for times outside 1970..2106), a duration over 71 minutes or negative.
+const NOT_HELD: u32 = u32::MAX;
 
-/// One index posting: a span's start time and duration (µs) and its trace id.
+/// A span's posting in the bucket of its start, encoded.
+pub(crate) fn encode_posting(
+    bucket: i64,
+    start: i64,
+    duration: i64,
+    trace_id: &[u8; TRACE_ID_LEN],
+) -> [u8; POSTING_LEN] {
+    let held = |micros: i64, limit: i64| {
+        u32::try_from(micros)
+            .ok()
+            .filter(|&value| i64::from(value) < limit && value != NOT_HELD)
+            .unwrap_or(NOT_HELD)
+    };
+    let mut posting = [0; POSTING_LEN];
+    posting[..4].copy_from_slice(&held(start.wrapping_sub(bucket), BUCKET_MICROS).to_be_bytes());
+    posting[4..8].copy_from_slice(&held(duration, i64::MAX).to_be_bytes());
+    posting[8..].copy_from_slice(trace_id);
+    posting
+}
+
+/// One index posting read back: its span's start and duration (µs), as far as it holds them,
+/// and its trace id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Posting {
+    /// The span's start; when not held, a time at or after it (the bucket's start for times
+    /// before 1970, the end of time for times after 2106), so it still bounds the span.
     pub start: i64,
-    pub duration: i64,
+    start_held: bool,
+    pub duration: Option<i64>,
     pub trace_id: [u8; 16],
+}
+
+impl Posting {
+    /// Whether the posting's span may start in `window` and last within the bounds (what the
+    /// posting does not hold, it may).
+    pub(crate) fn may_match(
+        &self,
+        window: &std::ops::RangeInclusive<i64>,
+        duration_min: Option<i64>,
+        duration_max: Option<i64>,
+    ) -> bool {
+        (!self.start_held || window.contains(&self.start))
+            && self.duration.is_none_or(|duration| {
+                duration_min.is_none_or(|min| duration >= min)
+                    && duration_max.is_none_or(|max| duration <= max)
+            })
+    }
 }
 
 /// The start of the bucket holding `micros`. Buckets are the seconds index keys can hold (4
@@ -210,19 +254,23 @@ pub(crate) fn index_entry_bucket(key: &[u8]) -> Option<i64> {
     Some(i64::from(second) * BUCKET_MICROS)
 }
 
-pub(crate) fn push_posting(value: &mut Vec<u8>, posting: &Posting) {
-    value.extend_from_slice(&posting.start.to_be_bytes());
-    value.extend_from_slice(&posting.duration.to_be_bytes());
-    value.extend_from_slice(&posting.trace_id);
-}
-
-/// The postings of an index entry's value.
-pub(crate) fn postings(value: &[u8]) -> impl Iterator<Item = Posting> + '_ {
-    value.chunks_exact(POSTING_LEN).filter_map(|chunk| {
+/// The postings of an index entry's value, in the entry's bucket.
+pub(crate) fn postings(value: &[u8], bucket: i64) -> impl Iterator<Item = Posting> + '_ {
+    value.chunks_exact(POSTING_LEN).filter_map(move |chunk| {
+        let number = |range: std::ops::Range<usize>| {
+            Some(u32::from_be_bytes(chunk.get(range)?.try_into().ok()?))
+        };
+        let (offset, duration) = (number(0..4)?, number(4..8)?);
+        let start = match offset {
+            NOT_HELD if bucket == 0 => bucket,
+            NOT_HELD => i64::MAX,
+            offset => bucket + i64::from(offset),
+        };
         Some(Posting {
-            start: i64::from_be_bytes(chunk.get(..8)?.try_into().ok()?),
-            duration: i64::from_be_bytes(chunk.get(8..16)?.try_into().ok()?),
-            trace_id: chunk.get(16..)?.try_into().ok()?,
+            start,
+            start_held: offset != NOT_HELD,
+            duration: (duration != NOT_HELD).then_some(i64::from(duration)),
+            trace_id: chunk.get(8..)?.try_into().ok()?,
         })
     })
 }
@@ -377,20 +425,37 @@ mod tests {
             index_entry_bucket(&index_entry(hash, i64::MAX, 0)),
             Some(i64::from(u32::MAX) * BUCKET_MICROS)
         );
-        let mut value = Vec::new();
-        let first = Posting {
-            start: -3,
-            duration: 7,
-            trace_id: [9; 16],
-        };
-        let second = Posting {
-            start: 5,
-            duration: 0,
-            trace_id: [1; 16],
-        };
-        push_posting(&mut value, &first);
-        push_posting(&mut value, &second);
-        assert_eq!(postings(&value).collect::<Vec<_>>(), vec![first, second]);
+        // Postings hold a start within its bucket and a duration below 71 minutes; what they
+        // cannot hold makes them candidates for every window and duration bound.
+        let bucket = 7 * BUCKET_MICROS;
+        let value = [
+            encode_posting(bucket, bucket + 999_999, 5, &[9; 16]),
+            encode_posting(bucket, bucket - 1, -1, &[1; 16]),
+            encode_posting(bucket, bucket, i64::from(u32::MAX), &[2; 16]),
+        ]
+        .concat();
+        let read: Vec<Posting> = postings(&value, bucket).collect();
+        assert_eq!(read.len(), 3);
+        assert_eq!(
+            (read[0].start, read[0].duration, read[0].trace_id),
+            (bucket + 999_999, Some(5), [9; 16])
+        );
+        assert_eq!((read[1].start, read[1].duration), (i64::MAX, None));
+        assert_eq!((read[2].start, read[2].duration), (bucket, None));
+        let window = bucket..=bucket + 999_999;
+        assert!(read[0].may_match(&window, Some(5), Some(5)));
+        assert!(!read[0].may_match(&window, Some(6), None));
+        assert!(!read[0].may_match(&(0..=bucket), None, None));
+        assert!(read[1].may_match(&(0..=1), Some(10), Some(1)));
+        assert!(read[2].may_match(&window, Some(i64::MAX), None));
+        assert!(!read[2].may_match(&(0..=1), None, None));
+        let early = postings(&encode_posting(0, -5, 1, &[3; 16]), 0)
+            .next()
+            .unwrap();
+        assert_eq!(
+            early.start, 0,
+            "a start before 1970 is bounded by its bucket's start"
+        );
         let mut references = Vec::new();
         push_process_ref(&mut references, 3);
         push_process_ref(&mut references, u64::MAX);

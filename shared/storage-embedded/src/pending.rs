@@ -74,7 +74,7 @@ pub(crate) fn span_keys(value: &[u8]) -> impl Iterator<Item = &[u8]> {
 #[derive(Debug, Default)]
 pub(crate) struct IndexWork {
     /// One flat list, grouped only at the end ([`IndexWork::groups`]): no allocation per group.
-    postings: Vec<(u64, i64, keys::Posting)>,
+    postings: Vec<(u64, i64, [u8; keys::POSTING_LEN])>,
     /// (process tag prefix hash, bucket, process prefix hash): added once per process and bucket.
     process_refs: Vec<(u64, i64, u64)>,
     /// The (process prefix hash, bucket) pairs whose references were added this pass.
@@ -108,14 +108,11 @@ impl IndexWork {
         let start = span.start_micros;
         let bucket = keys::bucket_of(start);
         let service = span.service_name.unwrap_or("");
-        let posting = keys::Posting {
-            start,
-            duration: span.duration_micros,
-            trace_id: span_key
-                .get(..keys::TRACE_ID_LEN)
-                .and_then(|id| id.try_into().ok())
-                .unwrap_or_default(),
-        };
+        let trace_id = span_key
+            .get(..keys::TRACE_ID_LEN)
+            .and_then(|id| id.try_into().ok())
+            .unwrap_or_default();
+        let posting = keys::encode_posting(bucket, start, span.duration_micros, &trace_id);
         let mut prefix = std::mem::take(&mut self.prefix);
         let mut formatted = std::mem::take(&mut self.formatted);
         keys::operation_prefix_into(&mut prefix, service, span.operation_name);
@@ -204,7 +201,7 @@ impl IndexWork {
                     break;
                 };
                 for (_, _, posting) in group {
-                    keys::push_posting(&mut value, posting);
+                    value.extend_from_slice(posting);
                 }
                 each(key, group[0].1, &value);
             } else {
@@ -275,14 +272,15 @@ mod tests {
                 .find(|(k, _, _)| *k == key)
                 .map(|(_, _, value)| value.as_slice())
         };
-        let postings =
-            |prefix: &[u8]| entry(prefix, 7).map_or(0, |value| keys::postings(value).count());
+        let postings = |prefix: &[u8]| {
+            entry(prefix, 7).map_or(0, |value| keys::postings(value, 2_000_000).count())
+        };
         let span_tag = keys::tag_prefix("svc", "http.status_code", "200");
-        let first = keys::postings(entry(&span_tag, 7).unwrap()).next().unwrap();
-        assert_eq!(
-            (first.duration, first.trace_id),
-            (7, TraceId::new(0, 9).to_bytes())
-        );
+        let first = keys::postings(entry(&span_tag, 7).unwrap(), 2_000_000)
+            .next()
+            .unwrap();
+        assert_eq!((first.start, first.duration), (2_500_000, Some(7)));
+        assert_eq!(first.trace_id, TraceId::new(0, 9).to_bytes());
         assert_eq!(
             postings(&span_tag),
             3,

@@ -46,10 +46,9 @@ impl Store {
         let mut references = process_tag.as_deref().map(window).transpose()?;
         // Postings of spans outside the window or the duration bounds cannot be the span that
         // matches: drop them before reading any trace.
+        let start_window = start_min..=query.start_time_max;
         let candidate = |posting: &keys::Posting| {
-            (start_min..=query.start_time_max).contains(&posting.start)
-                && query.duration_min.is_none_or(|min| posting.duration >= min)
-                && query.duration_max.is_none_or(|max| posting.duration <= max)
+            posting.may_match(&start_window, query.duration_min, query.duration_max)
         };
         let mut search = Search::new(limit);
         let mut bucket_postings: Vec<keys::Posting> = Vec::new();
@@ -60,7 +59,7 @@ impl Store {
                 .max(references.as_ref().and_then(BucketEntries::bucket));
             let Some(bucket) = newest else { break };
             while let Some(value) = postings.take(bucket)? {
-                bucket_postings.extend(keys::postings(&value).filter(candidate));
+                bucket_postings.extend(keys::postings(&value, bucket).filter(candidate));
             }
             if let Some(references) = &mut references {
                 processes.clear();
@@ -72,7 +71,7 @@ impl Store {
                 for &process in &processes {
                     for entry in self.bucket_range(process, bucket, bucket) {
                         let (_, value) = entry.into_inner().map_err(internal)?;
-                        bucket_postings.extend(keys::postings(&value).filter(candidate));
+                        bucket_postings.extend(keys::postings(&value, bucket).filter(candidate));
                     }
                 }
             }
