@@ -3,7 +3,7 @@
 //! | keyspace | key | value |
 //! |---|---|---|
 //! | `spans` | trace id (16) · start (8) · span id (8) · content hash (8) | the span, protobuf, process embedded |
-//! | `index` | prefix hash (8) · inverted bucket second (4) · write sequence (8) | postings |
+//! | `index` | prefix hash (8) · inverted bucket second (4) · write sequence (8) | postings, or a process tag's references |
 //! | `expiry` | bucket end (8) · write sequence (8) | the span and index keys that write put in that bucket |
 //! | `services` | service | empty |
 //! | `operations` | service · span kind · operation | empty |
@@ -13,14 +13,17 @@
 //! | `meta` | `index-format` | [`INDEX_FORMAT`] (u32): the index layout the `index` keyspace holds |
 //!
 //! Index entries are **postings**: one indexer pass over many writes adds one entry per distinct
-//! index prefix and one-second bucket of start times, whose value lists `(start within the bucket,
-//! duration, trace id)` triples (24 bytes each). A process tag's entries are **references** instead: the prefix hashes
-//! of the processes holding the tag that have spans in that bucket (8 bytes each), written once per
-//! pass, process and bucket; each span posts once under its process's prefix. A span of a process
-//! with eight tags thus adds one posting, not eight. Carrying the duration makes postings a covering index for duration
-//! bounds: candidates outside them are dropped without reading their spans. A batch of 100 spans with 20 tags thus writes about a hundred index entries
-//! instead of two thousand. Queries read the postings of a bucket, order them by start time and
-//! check candidates exactly.
+//! index prefix and one-second bucket of start times, whose value lists `(start within the
+//! bucket, duration, trace id)` triples (24 bytes each). Carrying the duration makes postings a
+//! covering index for duration bounds: candidates outside them are dropped without reading their
+//! spans. A batch of 100 spans with 20 tags thus writes about a hundred index entries instead of
+//! two thousand. Queries read the postings of a bucket, order them by start time and check
+//! candidates exactly.
+//!
+//! A process tag's entries are **references** instead: the prefix hashes of the processes holding
+//! the tag that have spans in that bucket (8 bytes each), written once per pass, process and
+//! bucket, while each span posts once under its process's prefix. A span of a process with eight
+//! tags thus adds one posting, not eight.
 //!
 //! An index **prefix** names what is searched: 1 · service, 2 · service · operation, 3 ·
 //! service · tag key · tag value (a span's own tags and log fields), 4 · service · process (the
