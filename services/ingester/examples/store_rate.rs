@@ -16,6 +16,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use spur_model::kafka::{Encoding, normalized_protobuf};
+use spur_model::span_view::CheckedProcesses;
 use spur_storage::{Bytes, EncodedSpan, SpanWriter};
 use spur_storage_embedded::{EmbeddedOptions, EmbeddedStore};
 
@@ -50,6 +51,7 @@ fn read_topic(brokers: &str, topic: &str) -> Result<Vec<EncodedSpan>, Box<dyn st
     consumer.assign(&assignment)?;
     let mut spans = Vec::with_capacity(usize::try_from(remaining).unwrap_or(0));
     let deadline = Instant::now() + Duration::from_secs(600);
+    let mut checked = CheckedProcesses::default();
     while remaining > 0 && Instant::now() < deadline {
         let Some(message) = consumer.poll(Duration::from_secs(1)) else {
             continue;
@@ -58,7 +60,11 @@ fn read_topic(brokers: &str, topic: &str) -> Result<Vec<EncodedSpan>, Box<dyn st
         remaining -= 1;
         if let Some(payload) = message.payload() {
             let payload = Bytes::copy_from_slice(payload);
-            spans.push(normalized_protobuf(&payload, Encoding::Protobuf)?);
+            spans.push(normalized_protobuf(
+                &payload,
+                Encoding::Protobuf,
+                &mut checked,
+            )?);
         }
     }
     Ok(spans)

@@ -14,6 +14,7 @@ use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 use spur_config::{Problems, Setting, Settings};
 use spur_kafka::ConsumerConfig;
+use spur_model::span_view::CheckedProcesses;
 use spur_storage::Bytes;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -308,9 +309,10 @@ pub async fn replay(
 
 /// A dry run's batch: what would be written (decodable spans) and what is poison.
 fn count_only(destination: &Destination, batch: &[Payload]) -> (usize, usize) {
+    let mut checked = CheckedProcesses::default();
     let good = batch
         .iter()
-        .filter(|payload| normalized(payload, destination.encoding).is_ok())
+        .filter(|payload| normalized(payload, destination.encoding, &mut checked).is_ok())
         .count();
     (good, batch.len() - good)
 }

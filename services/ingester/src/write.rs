@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use spur_model::kafka::Encoding;
+use spur_model::span_view::CheckedProcesses;
 use spur_storage::{Bytes, EncodedSpan};
 use spur_storage::{ErrorKind, SpanWriter};
 use tokio_util::sync::CancellationToken;
@@ -125,15 +126,17 @@ pub async fn write_batch(
     }
 }
 
-/// A payload's span as normalized protobuf, or why the payload is poison.
+/// A payload's span as normalized protobuf, or why the payload is poison; `checked` remembers
+/// the processes checked for the next payloads of the batch.
 pub fn normalized(
     payload: &Payload,
     encoding: Encoding,
+    checked: &mut CheckedProcesses,
 ) -> Result<EncodedSpan, (&'static str, String)> {
     if payload.bytes.is_empty() {
         return Err(("empty", "empty message".to_owned()));
     }
-    spur_model::kafka::normalized_protobuf(&payload.bytes, encoding)
+    spur_model::kafka::normalized_protobuf(&payload.bytes, encoding, checked)
         .map_err(|error| ("undecodable", error.to_string()))
 }
 
@@ -142,8 +145,9 @@ pub fn normalized(
 async fn normalize(destination: &Destination, payloads: &[Payload]) -> (Vec<EncodedSpan>, usize) {
     let mut spans = Vec::with_capacity(payloads.len());
     let mut poison = 0;
+    let mut checked = CheckedProcesses::default();
     for payload in payloads {
-        let (reason, detail) = match normalized(payload, destination.encoding) {
+        let (reason, detail) = match normalized(payload, destination.encoding, &mut checked) {
             Ok(span) => {
                 spans.push(span);
                 continue;

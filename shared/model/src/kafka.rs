@@ -12,7 +12,7 @@ use bytes::Bytes;
 use prost::Message;
 
 use crate::api_v2::Span;
-use crate::span_view::EncodedSpan;
+use crate::span_view::{CheckedProcesses, EncodedSpan};
 use crate::{DecodeError, SpanId, TraceId};
 
 /// `kafka.producer.encoding` / `kafka.consumer.encoding`.
@@ -86,21 +86,25 @@ pub fn decode(payload: &[u8], encoding: Encoding) -> Result<Span, DecodeError> {
 
 /// A payload as api_v2 protobuf in the form [`decode_protobuf`] gives (what storage keeps),
 /// checked: the payload itself, uncopied, when it is already in that form (read in place by
-/// [`crate::span_view::SpanView`], no decoding), else decoded and encoded again.
+/// [`crate::span_view::SpanView`], no decoding), else decoded and encoded again. `checked`
+/// remembers the processes checked, for the next payloads of a batch.
 pub fn normalized_protobuf(
     payload: &Bytes,
     encoding: Encoding,
+    checked: &mut CheckedProcesses,
 ) -> Result<EncodedSpan, DecodeError> {
     if encoding == Encoding::Protobuf
-        && let Ok(span) = EncodedSpan::parse(payload.clone())
+        && let Ok(span) = EncodedSpan::parse_with(payload.clone(), checked)
         && span.view().kafka_ready
     {
         return Ok(span);
     }
     let span = decode(payload, encoding)?;
-    EncodedSpan::parse(Bytes::from(encode_protobuf(&span))).map_err(|_| DecodeError::Malformed {
-        format: "protobuf",
-        reason: "the decoded span does not read back once encoded".into(),
+    EncodedSpan::parse_with(Bytes::from(encode_protobuf(&span)), checked).map_err(|_| {
+        DecodeError::Malformed {
+            format: "protobuf",
+            reason: "the decoded span does not read back once encoded".into(),
+        }
     })
 }
 

@@ -145,7 +145,8 @@ fn normalized_protobuf_keeps_ready_payloads_and_rewrites_the_others() {
     use bytes::Bytes;
     let span = sample_span();
     let ready = Bytes::from(kafka::encode_protobuf(&span));
-    let kept = kafka::normalized_protobuf(&ready, Encoding::Protobuf).unwrap();
+    let kept =
+        kafka::normalized_protobuf(&ready, Encoding::Protobuf, &mut Default::default()).unwrap();
     let kept = kept.bytes();
     assert_eq!(
         kept.as_ptr(),
@@ -157,7 +158,8 @@ fn normalized_protobuf_keeps_ready_payloads_and_rewrites_the_others() {
     let mut short = span.clone();
     short.trace_id = 7u64.to_be_bytes().to_vec();
     let short = Bytes::from(kafka::encode_protobuf(&short));
-    let widened = kafka::normalized_protobuf(&short, Encoding::Protobuf).unwrap();
+    let widened =
+        kafka::normalized_protobuf(&short, Encoding::Protobuf, &mut Default::default()).unwrap();
     let widened = widened.bytes();
     assert_ne!(*widened, short);
     assert_eq!(
@@ -172,9 +174,12 @@ fn normalized_protobuf_keeps_ready_payloads_and_rewrites_the_others() {
     );
 
     let json = Bytes::from(kafka::encode_json(&span));
-    let from_json = kafka::normalized_protobuf(&json, Encoding::Json).unwrap();
+    let from_json =
+        kafka::normalized_protobuf(&json, Encoding::Json, &mut Default::default()).unwrap();
     assert_eq!(kafka::decode_protobuf(from_json.bytes()).unwrap(), span);
 
     let garbage = Bytes::from_static(&[0x0a, 0x05, 0x01]);
-    assert!(kafka::normalized_protobuf(&garbage, Encoding::Protobuf).is_err());
+    assert!(
+        kafka::normalized_protobuf(&garbage, Encoding::Protobuf, &mut Default::default()).is_err()
+    );
 }

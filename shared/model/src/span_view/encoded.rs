@@ -4,7 +4,7 @@ use std::ops::Range;
 
 use bytes::Bytes;
 
-use super::SpanView;
+use super::{CheckedProcesses, SpanView};
 use crate::{SpanId, TraceId};
 
 /// beside them: later stages (dependency links, storage keys) read it without walking the bytes
@@ -26,7 +26,12 @@ pub struct EncodedSpan {
 impl EncodedSpan {
     /// Checks `bytes` as [`SpanView::parse`] does; gives them back when the view declines them.
     pub fn parse(bytes: Bytes) -> Result<EncodedSpan, Bytes> {
-        let Some(view) = SpanView::parse(&bytes) else {
+        Self::parse_with(bytes, &mut CheckedProcesses::default())
+    }
+
+    /// [`EncodedSpan::parse`] for one of many spans, as [`SpanView::parse_with`] checks them.
+    pub fn parse_with(bytes: Bytes, checked: &mut CheckedProcesses) -> Result<EncodedSpan, Bytes> {
+        let Some(view) = SpanView::parse_with(&bytes, checked) else {
             return Err(bytes);
         };
         let base = bytes.as_ptr() as usize;

@@ -103,10 +103,10 @@ pub(super) fn reference(wire: Wire<'_>) -> Option<(&[u8], &[u8], i32)> {
     Some((trace_id, span_id, ref_type))
 }
 
-/// A `Process` message, checked: its service name.
-pub(super) fn process(wire: Wire<'_>) -> Option<&str> {
+/// A `Process` message given as its bytes, checked: its service name.
+pub(super) fn process(message: &[u8]) -> Option<&str> {
     let (mut service, mut seen) = ("", 0);
-    for_each_field(bytes(wire)?, |field, wire| {
+    for_each_field(message, |field, wire| {
         match field {
             1 => {
                 once(&mut seen, field)?;

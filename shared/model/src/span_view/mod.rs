@@ -18,12 +18,14 @@ use crate::{SpanId, TraceId};
 
 mod encoded;
 mod messages;
+mod processes;
 #[cfg(test)]
 mod tests;
 mod wire;
 
 pub use encoded::EncodedSpan;
 use messages::{key_value, log, process, reference, seconds_nanos, span_kind_of};
+pub use processes::CheckedProcesses;
 use wire::{bytes, for_each_field, number, once, text};
 
 /// One span's bytes, checked, with the fields storage keys and indexes by.
@@ -85,6 +87,16 @@ impl TagValue<'_> {
 impl<'a> SpanView<'a> {
     /// Checks `bytes` as an api_v2 span; `None` when the view declines them (see the module).
     pub fn parse(bytes: &'a [u8]) -> Option<SpanView<'a>> {
+        Self::check(bytes, None)
+    }
+
+    /// [`SpanView::parse`] for one of many spans: a process whose bytes `checked` holds is not
+    /// checked again (the spans of one process carry the same process bytes).
+    pub fn parse_with(bytes: &'a [u8], checked: &mut CheckedProcesses) -> Option<SpanView<'a>> {
+        Self::check(bytes, Some(checked))
+    }
+
+    fn check(bytes: &'a [u8], mut checked: Option<&mut CheckedProcesses>) -> Option<SpanView<'a>> {
         let (mut trace_id, mut span_id): (&[u8], &[u8]) = (&[], &[]);
         let (mut operation_name, mut span_kind) = ("", None);
         let (mut start, mut duration) = (None, None);
@@ -130,7 +142,11 @@ impl<'a> SpanView<'a> {
                 9 => logs_ready &= log(wire)?,
                 10 => {
                     once(&mut seen, field)?;
-                    service_name = Some(process(wire)?);
+                    let message = self::bytes(wire)?;
+                    service_name = Some(match checked.as_deref_mut() {
+                        Some(checked) => checked.service(message)?,
+                        None => process(message)?,
+                    });
                 }
                 11 | 12 => {
                     if field == 11 {

@@ -72,6 +72,11 @@ proptest! {
         prop_assert_eq!(encoded.view(), view);
         let normalized = decode_protobuf(&bytes);
         prop_assert_eq!(view.kafka_ready, normalized.as_ref().ok() == Some(&span));
+        // Checked again with a memory of processes: the first time checks it, the second
+        // takes it as checked; both read the same.
+        let mut checked = CheckedProcesses::default();
+        prop_assert_eq!(SpanView::parse_with(&bytes, &mut checked), Some(view));
+        prop_assert_eq!(SpanView::parse_with(&bytes, &mut checked), Some(view));
     }
 
     /// Whatever the view accepts, prost decodes to the same fields: truncated and altered
@@ -88,7 +93,12 @@ proptest! {
         if let Some(target) = bytes.get_mut(at) {
             *target = byte;
         }
+        // Processes remembered from the undamaged span: damaged bytes whose process is intact
+        // are read as without the memory, a damaged process is checked and declined.
+        let mut checked = CheckedProcesses::default();
+        let _ = SpanView::parse_with(&span.encode_to_vec(), &mut checked);
         for bytes in [&bytes[..cut.index(bytes.len() + 1)], &bytes[..]] {
+            prop_assert_eq!(SpanView::parse_with(bytes, &mut checked), SpanView::parse(bytes));
             if let Some(view) = SpanView::parse(bytes) {
                 let decoded = Span::decode(bytes).expect("prost decodes what the view accepts");
                 assert_agrees(&decoded, &view);
@@ -211,4 +221,34 @@ fn unknown_repeated_and_malformed_fields_are_declined() {
     }
     assert_eq!(SpanView::parse(&bytes[..bytes.len() - 1]), None);
     assert!(SpanView::parse(&[]).is_none(), "no ids");
+}
+
+#[test]
+fn a_process_is_checked_once_per_memory_and_only_its_very_bytes_are_taken_as_checked() {
+    let mut checked = CheckedProcesses::default();
+    let first = span().encode_to_vec();
+    let view = SpanView::parse_with(&first, &mut checked).unwrap();
+    assert_eq!((view.service_name, checked.len()), (Some("svc"), 1));
+    // The same process again: remembered, not added.
+    assert_eq!(SpanView::parse_with(&first, &mut checked), Some(view));
+    assert_eq!(checked.len(), 1);
+    // Another process of the same service, with a tag value that is not UTF-8: checked, declined.
+    let mut bad = span();
+    bad.process = Some(Process {
+        service_name: "svc".into(),
+        tags: vec![KeyValue::string("p", "x")],
+    });
+    let mut bytes = bad.encode_to_vec();
+    let at = bytes.iter().rposition(|&b| b == b'x').unwrap();
+    bytes[at] = 0xff;
+    assert_eq!(SpanView::parse_with(&bytes, &mut checked), None);
+    assert_eq!(checked.len(), 1);
+    // A process without a service name is remembered with an empty one.
+    let mut nameless = span();
+    nameless.process = Some(Process::default());
+    let bytes = nameless.encode_to_vec();
+    let view = SpanView::parse_with(&bytes, &mut checked).unwrap();
+    assert_eq!(view.service_name, Some(""));
+    assert_eq!(SpanView::parse_with(&bytes, &mut checked), Some(view));
+    assert_eq!(checked.len(), 2);
 }
