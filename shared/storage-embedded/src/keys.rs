@@ -106,10 +106,27 @@ pub(crate) fn operation_prefix_into(out: &mut Vec<u8>, service: &str, operation:
     put_str(out, operation);
 }
 
-/// The tag prefix from bytes (a span's tags read in place).
-pub(crate) fn tag_prefix_into(out: &mut Vec<u8>, service: &[u8], tag_key: &[u8], tag_value: &[u8]) {
+/// Whose tags a tag prefix indexes: a span's own (its tags and log fields, whose entries are
+/// postings) or its process's (whose entries are references to the processes holding the tag).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TagSource {
+    Span,
+    Process,
+}
+
+/// A tag prefix from bytes (tags read in place).
+pub(crate) fn tag_prefix_into(
+    out: &mut Vec<u8>,
+    source: TagSource,
+    service: &[u8],
+    tag_key: &[u8],
+    tag_value: &[u8],
+) {
     out.clear();
-    out.push(INDEX_TAG);
+    out.push(match source {
+        TagSource::Span => INDEX_TAG,
+        TagSource::Process => INDEX_PROCESS_TAG,
+    });
     put_bytes(out, service);
     put_bytes(out, tag_key);
     put_bytes(out, tag_value);
@@ -121,20 +138,6 @@ pub(crate) fn process_prefix_into(out: &mut Vec<u8>, service: &[u8], process: &[
     out.push(INDEX_PROCESS);
     put_bytes(out, service);
     put_bytes(out, process);
-}
-
-/// The prefix of a process tag's references to the processes holding it.
-pub(crate) fn process_tag_prefix_into(
-    out: &mut Vec<u8>,
-    service: &[u8],
-    tag_key: &[u8],
-    tag_value: &[u8],
-) {
-    out.clear();
-    out.push(INDEX_PROCESS_TAG);
-    put_bytes(out, service);
-    put_bytes(out, tag_key);
-    put_bytes(out, tag_value);
 }
 
 /// What index keys carry of a prefix: its XXH3-64 hash.
@@ -155,17 +158,15 @@ pub(crate) fn operation_prefix(service: &str, operation: &str) -> Vec<u8> {
     key
 }
 
-pub(crate) fn tag_prefix(service: &str, tag_key: &str, tag_value: &str) -> Vec<u8> {
+pub(crate) fn tag_prefix(
+    source: TagSource,
+    service: &str,
+    tag_key: &str,
+    tag_value: &str,
+) -> Vec<u8> {
     let mut key = Vec::new();
     let [service, tag_key, tag_value] = [service, tag_key, tag_value].map(str::as_bytes);
-    tag_prefix_into(&mut key, service, tag_key, tag_value);
-    key
-}
-
-pub(crate) fn process_tag_prefix(service: &str, tag_key: &str, tag_value: &str) -> Vec<u8> {
-    let mut key = Vec::new();
-    let [service, tag_key, tag_value] = [service, tag_key, tag_value].map(str::as_bytes);
-    process_tag_prefix_into(&mut key, service, tag_key, tag_value);
+    tag_prefix_into(&mut key, source, service, tag_key, tag_value);
     key
 }
 
@@ -467,7 +468,10 @@ mod tests {
             vec![3, u64::MAX]
         );
         // A process tag's references and a span tag's postings never share a prefix.
-        assert_ne!(process_tag_prefix("s", "k", "v"), tag_prefix("s", "k", "v"));
+        assert_ne!(
+            tag_prefix(TagSource::Process, "s", "k", "v"),
+            tag_prefix(TagSource::Span, "s", "k", "v")
+        );
         assert_eq!(bucket_of(-1), 0);
         assert_eq!(bucket_of(i64::MAX), i64::from(u32::MAX) * BUCKET_MICROS);
         let mut builder = ExpiryBuilder::default();

@@ -8,7 +8,10 @@
 use rustc_hash::{FxHashMap, FxHashSet};
 use spur_model::span_view::{SpanView, TagValue, TagView, for_each_process_tag};
 
-use crate::keys;
+use crate::keys::{
+    self,
+    TagSource::{Process, Span},
+};
 
 /// At most this many processes' prefix hashes are remembered per pass (a process is a few
 /// hundred bytes: this bounds the memory if every span came from a process of its own).
@@ -56,7 +59,7 @@ impl ProcessHashes {
         if let Some(process) = process {
             for_each_process_tag(process, |tag| {
                 if let Some(value) = indexed_value(formatted, &tag) {
-                    keys::process_tag_prefix_into(prefix, service.as_bytes(), tag.key, value);
+                    keys::tag_prefix_into(prefix, Process, service.as_bytes(), tag.key, value);
                     self.tags.push(keys::prefix_hash(prefix));
                 }
             });
@@ -120,7 +123,7 @@ impl IndexWork {
             .push((keys::prefix_hash(&prefix), bucket, posting));
         let process = span.for_each_own_tag(|tag| {
             if let Some(value) = indexed_value(&mut formatted, &tag) {
-                keys::tag_prefix_into(&mut prefix, service.as_bytes(), tag.key, value);
+                keys::tag_prefix_into(&mut prefix, Span, service.as_bytes(), tag.key, value);
                 self.postings
                     .push((keys::prefix_hash(&prefix), bucket, posting));
             }
@@ -196,23 +199,24 @@ impl IndexWork {
                 (None, Some(_)) => false,
                 (None, None) => break,
             };
-            if posting_first {
+            let (key, bucket) = if posting_first {
                 let (Some(key), Some(group)) = (posting_key, postings.next()) else {
                     break;
                 };
-                for (_, _, posting) in group {
-                    value.extend_from_slice(posting);
-                }
-                each(key, group[0].1, &value);
+                group
+                    .iter()
+                    .for_each(|(_, _, posting)| value.extend_from_slice(posting));
+                (key, group[0].1)
             } else {
                 let (Some(key), Some(group)) = (reference_key, references.next()) else {
                     break;
                 };
-                for &(_, _, process) in group {
-                    keys::push_process_ref(&mut value, process);
-                }
-                each(key, group[0].1, &value);
-            }
+                group
+                    .iter()
+                    .for_each(|&(_, _, process)| keys::push_process_ref(&mut value, process));
+                (key, group[0].1)
+            };
+            each(key, bucket, &value);
         }
     }
 }
@@ -275,7 +279,7 @@ mod tests {
         let postings = |prefix: &[u8]| {
             entry(prefix, 7).map_or(0, |value| keys::postings(value, 2_000_000).count())
         };
-        let span_tag = keys::tag_prefix("svc", "http.status_code", "200");
+        let span_tag = keys::tag_prefix(Span, "svc", "http.status_code", "200");
         let first = keys::postings(entry(&span_tag, 7).unwrap(), 2_000_000)
             .next()
             .unwrap();
@@ -302,9 +306,9 @@ mod tests {
         };
         assert_eq!(postings(&process("svc", "a")), 2);
         assert_eq!(postings(&process("svc", "b")), 1);
-        assert_eq!(postings(&keys::tag_prefix("svc", "host", "a")), 0);
+        assert_eq!(postings(&keys::tag_prefix(Span, "svc", "host", "a")), 0);
         let references = |service, host| {
-            let value = entry(&keys::process_tag_prefix(service, "host", host), 8).unwrap();
+            let value = entry(&keys::tag_prefix(Process, service, "host", host), 8).unwrap();
             keys::process_refs(value).collect::<Vec<_>>()
         };
         let hash = |prefix: Vec<u8>| keys::prefix_hash(&prefix);
@@ -342,7 +346,7 @@ mod tests {
             work.add_span(&key, &SpanView::parse(&bytes).unwrap());
         }
         assert_eq!(work.processes.len(), MAX_PROCESSES);
-        let last = keys::process_tag_prefix("svc", "host", &MAX_PROCESSES.to_string());
+        let last = keys::tag_prefix(Process, "svc", "host", &MAX_PROCESSES.to_string());
         let last = keys::index_entry(keys::prefix_hash(&last), 0, 1);
         let mut found = false;
         work.groups(0, |key, _, _| found |= key == last);

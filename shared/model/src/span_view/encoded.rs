@@ -26,12 +26,16 @@ pub struct EncodedSpan {
 impl EncodedSpan {
     /// Checks `bytes` as [`SpanView::parse`] does; gives them back when the view declines them.
     pub fn parse(bytes: Bytes) -> Result<EncodedSpan, Bytes> {
-        Self::parse_with(bytes, &mut CheckedProcesses::default())
+        Self::check(bytes, None)
     }
 
     /// [`EncodedSpan::parse`] for one of many spans, as [`SpanView::parse_with`] checks them.
     pub fn parse_with(bytes: Bytes, checked: &mut CheckedProcesses) -> Result<EncodedSpan, Bytes> {
-        let Some(view) = SpanView::parse_with(&bytes, checked) else {
+        Self::check(bytes, Some(checked))
+    }
+
+    fn check(bytes: Bytes, checked: Option<&mut CheckedProcesses>) -> Result<EncodedSpan, Bytes> {
+        let Some(view) = SpanView::check(&bytes, checked) else {
             return Err(bytes);
         };
         let base = bytes.as_ptr() as usize;

@@ -10,7 +10,7 @@ use spur_storage::matching::{span_matches, start_micros};
 use spur_storage::{StorageError, TraceQuery};
 
 use super::{Store, internal};
-use crate::keys;
+use crate::keys::{self, TagSource};
 
 impl Store {
     /// Traces matching the query, newest first by their newest matching span. A query by tag
@@ -28,22 +28,22 @@ impl Store {
         let (prefix, process_tag) = match (&query.operation_name, query.tags.iter().next()) {
             (Some(operation), _) => (keys::operation_prefix(service, operation), None),
             (None, Some((key, value))) => (
-                keys::tag_prefix(service, key, value),
-                Some(keys::process_tag_prefix(service, key, value)),
+                keys::tag_prefix(TagSource::Span, service, key, value),
+                Some(keys::tag_prefix(TagSource::Process, service, key, value)),
             ),
             (None, None) => (keys::service_prefix(service), None),
         };
         // Buckets run newest first, from the window's end to its start; within a bucket the
         // postings are put in start order, so candidates are met newest first throughout.
-        let window = |prefix: &[u8]| {
+        let entries_of = |prefix: &[u8]| {
             BucketEntries::new(self.bucket_range(
                 keys::prefix_hash(prefix),
                 query.start_time_max,
                 start_min,
             ))
         };
-        let mut postings = window(&prefix)?;
-        let mut references = process_tag.as_deref().map(window).transpose()?;
+        let mut postings = entries_of(&prefix)?;
+        let mut references = process_tag.as_deref().map(entries_of).transpose()?;
         // Postings of spans outside the window or the duration bounds cannot be the span that
         // matches: drop them before reading any trace.
         let start_window = start_min..=query.start_time_max;
