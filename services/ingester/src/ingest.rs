@@ -15,7 +15,7 @@ use std::ops::AddAssign;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::FutureExt;
+use futures::{FutureExt, StreamExt};
 use rdkafka::consumer::{
     BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
 };
@@ -168,6 +168,9 @@ pub async fn run(
     let topic = config.consumer.topic.clone();
 
     let mut full_since: Option<Instant> = None;
+    // One stream for the whole run: `recv` makes (and registers a waker slot for) a stream per
+    // message.
+    let mut messages = consumer.stream();
     // Per partition: its consumed-messages counter and the messages of this burst not yet added.
     let mut consumed: BTreeMap<i32, (metrics::Counter, u64)> = BTreeMap::new();
 
@@ -216,7 +219,7 @@ pub async fn run(
                     commit(&consumer, &topic, &moved, CommitMode::Async);
                 }
             }
-            message = consumer.recv(), if reading => {
+            Some(message) = messages.next(), if reading => {
                 // Take what librdkafka already holds without going round the loop for each
                 // message: the select above costs more than a message.
                 let mut next = Some(message);
@@ -246,7 +249,7 @@ pub async fn run(
                     }
                     taken += 1;
                     if taken < BURST && in_flight < config.parallelism {
-                        next = consumer.recv().now_or_never();
+                        next = messages.next().now_or_never().flatten();
                     }
                 }
                 for (counter, pending) in consumed.values_mut() {
@@ -256,6 +259,7 @@ pub async fn run(
         }
     }
 
+    drop(messages);
     // Shutdown: write what was gathered, wait for the writes within the deadline, commit.
     dispatch(
         &mut gathering,
