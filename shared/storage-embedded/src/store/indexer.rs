@@ -8,7 +8,7 @@ use rustc_hash::FxHashMap;
 use spur_model::span_view::SpanView;
 use spur_storage::StorageError;
 
-use super::{Batch, INDEX_PASS_SPANS, INGEST_PASS_SPANS, Store, internal};
+use super::{INDEX_PASS_SPANS, INGEST_PASS_SPANS, Store, internal};
 use crate::keys;
 use crate::pending::{self, IndexWork};
 
@@ -122,16 +122,16 @@ impl Store {
     }
 
     /// Adds the removal of a pass's applied pending entries to `batch`.
-    fn remove_applied<'s>(&'s self, batch: &mut Batch<'s>, applied: &[fjall::UserKey]) {
+    fn remove_applied(&self, batch: &mut fjall::OwnedWriteBatch, applied: &[fjall::UserKey]) {
         for key in applied {
             batch.remove(&self.pending, key.clone());
         }
     }
 
     /// Adds one pass's expiry lists (one per bucket) to `batch`.
-    fn add_expiry<'s>(
-        &'s self,
-        batch: &mut Batch<'s>,
+    fn add_expiry(
+        &self,
+        batch: &mut fjall::OwnedWriteBatch,
         expiry: &FxHashMap<i64, keys::ExpiryBuilder>,
         sequence: u64,
     ) {

@@ -24,20 +24,18 @@ use crate::keys;
 use crate::pending::IndexWork;
 
 mod indexer;
-mod memtables;
 mod search;
 #[cfg(test)]
 mod tests;
 mod upgrade;
 mod write;
 
-use memtables::{Batch, Tree};
 use write::Catalog;
 
 /// Block cache for the whole database: bounds what reads keep in memory.
 const CACHE_BYTES: u64 = 64 * 1024 * 1024;
-/// Memtable size of the large keyspaces (spans, index, pending) and of the small ones: bounds
-/// what writes keep in memory before flushing to disk (the store rotates them: `memtables`).
+/// Memtable size of the two large keyspaces (spans, index) and of the small ones: bounds what
+/// writes keep in memory before flushing to disk.
 const LARGE_MEMTABLE_BYTES: u64 = 32 * 1024 * 1024;
 const SMALL_MEMTABLE_BYTES: u64 = 4 * 1024 * 1024;
 /// An indexer pass stops taking pending entries once it holds this many spans. Large passes make
@@ -57,13 +55,13 @@ const SWEEP_KEYS: usize = 100_000;
 
 pub(crate) struct Store {
     db: Database,
-    spans: Tree,
-    index: Tree,
-    expiry: Tree,
-    services: Tree,
-    operations: Tree,
-    dependencies: Tree,
-    pending: Tree,
+    spans: Keyspace,
+    index: Keyspace,
+    expiry: Keyspace,
+    services: Keyspace,
+    operations: Keyspace,
+    dependencies: Keyspace,
+    pending: Keyspace,
     /// Spans of pending entries written since the store opened and not yet applied (an
     /// estimate after a reopen: leftovers from before it are not counted). Bounds the backlog.
     pending_spans: AtomicU64,
@@ -114,19 +112,17 @@ fn now_micros() -> i64 {
 
 impl Store {
     pub(crate) fn open(directory: &Path, retention: Duration) -> Result<Store, StorageError> {
-        // One background worker: fjall 3.1's second worker spins while the first compacts, and
-        // the store rotates memtables itself so one worker cannot block (see `memtables`).
         let db = Database::builder(directory)
             .cache_size(CACHE_BYTES)
-            .worker_threads(1)
             .open()
             .map_err(internal)?;
         let keyspace = |name: &str, memtable: u64| {
-            Tree::open(&db, name, memtable, || {
+            db.keyspace(name, || {
                 // No keyspace here is read by key but in a rare recovery path: Bloom filters
                 // (built for every key of every table written) would cost and never serve.
-                let options =
-                    KeyspaceCreateOptions::default().filter_policy(FilterPolicy::disabled());
+                let options = KeyspaceCreateOptions::default()
+                    .max_memtable_size(memtable)
+                    .filter_policy(FilterPolicy::disabled());
                 if memtable < LARGE_MEMTABLE_BYTES {
                     return options;
                 }
@@ -141,13 +137,9 @@ impl Store {
             })
             .map_err(internal)
         };
-        let meta = Tree::open(
-            &db,
-            "meta",
-            SMALL_MEMTABLE_BYTES,
-            KeyspaceCreateOptions::default,
-        )
-        .map_err(internal)?;
+        let meta = db
+            .keyspace("meta", KeyspaceCreateOptions::default)
+            .map_err(internal)?;
         let store = Store {
             spans: keyspace("spans", LARGE_MEMTABLE_BYTES)?,
             index: keyspace("index", LARGE_MEMTABLE_BYTES)?,
@@ -182,8 +174,9 @@ impl Store {
     }
 
     /// A write batch with room for `items`, handed to the operating system on commit.
-    fn batch(&self, items: usize) -> Batch<'_> {
-        Batch::new(&self.db, items)
+    fn batch(&self, items: usize) -> fjall::OwnedWriteBatch {
+        fjall::OwnedWriteBatch::with_capacity(self.db.clone(), items)
+            .durability(Some(PersistMode::Buffer))
     }
 
     /// Flushes the journal to disk (`fdatasync`): called periodically by the store's syncer.
@@ -247,13 +240,9 @@ impl Store {
             dependencies: links,
         }
         .encode_to_vec();
-        let mut batch = self.batch(1);
-        batch.insert(
-            &self.dependencies,
-            keys::dependencies_key(timestamp, sequence),
-            value,
-        );
-        batch.commit().map_err(internal)
+        self.dependencies
+            .insert(keys::dependencies_key(timestamp, sequence), value)
+            .map_err(internal)
     }
 
     pub(crate) fn dependencies(
@@ -290,7 +279,7 @@ impl Store {
         // Spans still waiting for their index work have no expiry entries yet.
         self.apply_all_pending()?;
         let cutoff = keys::sortable_time(self.cutoff());
-        let mut batch = self.batch(0);
+        let mut batch = self.db.batch();
         let (mut deleted, mut keys_deleted) = (0, 0);
         for entry in self.expiry.range(..cutoff.to_vec()) {
             if keys_deleted >= SWEEP_KEYS {

@@ -1,18 +1,18 @@
 //! Opening a store written with an older index layout (see `keys::INDEX_FORMAT`): its index
 //! is rebuilt from the stored spans.
 
-use fjall::PersistMode;
+use fjall::{Keyspace, PersistMode};
 use spur_storage::StorageError;
 use std::sync::atomic::Ordering;
 
-use super::{INDEX_FORMAT, INDEX_PASS_SPANS, SWEEP_KEYS, Store, Tree, internal};
+use super::{INDEX_FORMAT, INDEX_PASS_SPANS, SWEEP_KEYS, Store, internal};
 use crate::keys;
 
 impl Store {
     /// Rebuilds the index of a store written with another index layout (see `keys`): deletes
     /// its index entries and queues every stored span as pending work, which the indexer then
     /// reads back and indexes. A new store is only marked with the current layout.
-    pub(super) fn upgrade_index(&self, meta: &Tree) -> Result<(), StorageError> {
+    pub(super) fn upgrade_index(&self, meta: &Keyspace) -> Result<(), StorageError> {
         let format = meta
             .get(INDEX_FORMAT)
             .map_err(internal)?
@@ -22,11 +22,11 @@ impl Store {
         }
         // In bounded batches; interrupted, the next opening starts over (re-queued spans are
         // then indexed twice, which queries do not show).
-        let mut batch = self.batch(0);
+        let mut batch = self.db.batch().durability(Some(PersistMode::Buffer));
         for (n, entry) in self.index.iter().enumerate() {
             batch.remove(&self.index, entry.key().map_err(internal)?);
             if n % SWEEP_KEYS == SWEEP_KEYS - 1 {
-                std::mem::replace(&mut batch, self.batch(0))
+                std::mem::replace(&mut batch, self.db.batch())
                     .commit()
                     .map_err(internal)?;
             }
@@ -41,7 +41,7 @@ impl Store {
                     sequence.to_be_bytes(),
                     std::mem::take(&mut span_keys),
                 );
-                std::mem::replace(&mut batch, self.batch(0))
+                std::mem::replace(&mut batch, self.db.batch())
                     .commit()
                     .map_err(internal)?;
             }
