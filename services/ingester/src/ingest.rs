@@ -259,7 +259,6 @@ pub async fn run(
         }
     }
 
-    drop(messages);
     // Shutdown: write what was gathered, wait for the writes within the deadline, commit.
     dispatch(
         &mut gathering,
