@@ -66,7 +66,7 @@ impl Store {
             });
             self.add_expiry(&mut batch, &expiry, sequence);
             self.remove_applied(&mut batch, &applied);
-            batch.commit().map_err(internal)?;
+            self.commit(batch)?;
         }
         expiry.clear();
         work.expiry = expiry;
@@ -114,11 +114,11 @@ impl Store {
         }
         let mut batch = self.batch(expiry.len());
         self.add_expiry(&mut batch, expiry, sequence);
-        batch.commit().map_err(internal)?;
+        self.commit(batch)?;
         ingestion.finish().map_err(internal)?;
         let mut batch = self.batch(applied.len());
         self.remove_applied(&mut batch, applied);
-        batch.commit().map_err(internal)
+        self.commit(batch)
     }
 
     /// Adds the removal of a pass's applied pending entries to `batch`.

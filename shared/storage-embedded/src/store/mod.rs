@@ -24,18 +24,21 @@ use crate::keys;
 use crate::pending::IndexWork;
 
 mod indexer;
+mod memtables;
 mod search;
 #[cfg(test)]
 mod tests;
 mod upgrade;
 mod write;
 
+use memtables::{FJALL_SIZE_FACTOR, Memtables};
 use write::Catalog;
 
 /// Block cache for the whole database: bounds what reads keep in memory.
 const CACHE_BYTES: u64 = 64 * 1024 * 1024;
-/// Memtable size of the two large keyspaces (spans, index) and of the small ones: bounds what
-/// writes keep in memory before flushing to disk.
+/// Memtable size of the large keyspaces (spans, index, pending) and of the small ones: bounds
+/// what writes keep in memory before flushing to disk. The store rotates them at these sizes
+/// (see `memtables`); fjall's own sizes are twice these (see [`MEMTABLE_SIZES`]).
 const LARGE_MEMTABLE_BYTES: u64 = 32 * 1024 * 1024;
 const SMALL_MEMTABLE_BYTES: u64 = 4 * 1024 * 1024;
 /// An indexer pass stops taking pending entries once it holds this many spans. Large passes make
@@ -73,6 +76,8 @@ pub(crate) struct Store {
     /// (a pass of 50,000 spans gathers ~650,000 postings: growing that list afresh each pass
     /// cost page faults and copies).
     indexer: Mutex<IndexWork>,
+    /// Rotates the keyspaces' memtables (fjall is never left to).
+    memtables: Memtables,
     /// Catalog entries (services, operations) stored since the store opened: a write stores
     /// only new ones, instead of re-writing every name of its spans (names are never swept).
     stored_catalog: RwLock<Catalog>,
@@ -97,6 +102,10 @@ fn next_open_count(db: &Database, meta: &Keyspace) -> Result<u64, StorageError> 
 }
 
 const OPEN_COUNT: &str = "open-count";
+/// Present in stores whose keyspaces fjall sizes at twice the store's memtable sizes. fjall keeps
+/// a keyspace's sizes from its creation, and stores made before this key were created with the
+/// store's sizes: those are rotated at half the sizes, so fjall's are still twice the store's.
+const MEMTABLE_SIZES: &str = "memtable-sizes-doubled";
 const INDEX_FORMAT: &str = "index-format";
 
 fn internal(error: impl std::fmt::Display) -> StorageError {
@@ -112,34 +121,51 @@ fn now_micros() -> i64 {
 
 impl Store {
     pub(crate) fn open(directory: &Path, retention: Duration) -> Result<Store, StorageError> {
+        // One worker for flushes and compactions: with more, fjall's spare workers spin on
+        // compaction requests while one compacts (measured on two cores: the store alone took
+        // half the CPU with one). `memtables` keeps the lone worker from blocking itself.
         let db = Database::builder(directory)
             .cache_size(CACHE_BYTES)
+            .worker_threads(1)
             .open()
             .map_err(internal)?;
-        let keyspace = |name: &str, memtable: u64| {
-            db.keyspace(name, || {
-                // No keyspace here is read by key but in a rare recovery path: Bloom filters
-                // (built for every key of every table written) would cost and never serve.
-                let options = KeyspaceCreateOptions::default()
-                    .max_memtable_size(memtable)
-                    .filter_policy(FilterPolicy::disabled());
-                if memtable < LARGE_MEMTABLE_BYTES {
-                    return options;
-                }
-                // Spans and index entries arrive roughly in time order and are never updated:
-                // a wider first level and fewer levels rewrite them fewer times (measured: 12%
-                // less CPU per span written, reads unchanged within noise).
-                options.compaction_strategy(Arc::new(
-                    Leveled::default()
-                        .with_l0_threshold(8)
-                        .with_level_ratio_policy(vec![16.0]),
-                ))
-            })
-            .map_err(internal)
-        };
         let meta = db
             .keyspace("meta", KeyspaceCreateOptions::default)
             .map_err(internal)?;
+        if !db.keyspace_exists("spans") {
+            meta.insert(MEMTABLE_SIZES, []).map_err(internal)?;
+        }
+        let sizes_doubled = meta.contains_key(MEMTABLE_SIZES).map_err(internal)?;
+        let mut memtables = Memtables::default();
+        let mut keyspace = |name: &str, memtable: u64| {
+            let opened = db
+                .keyspace(name, || {
+                    // No keyspace here is read by key but in a rare recovery path: Bloom filters
+                    // (built for every key of every table written) would cost and never serve.
+                    let options = KeyspaceCreateOptions::default()
+                        .max_memtable_size(memtable * FJALL_SIZE_FACTOR)
+                        .filter_policy(FilterPolicy::disabled());
+                    if memtable < LARGE_MEMTABLE_BYTES {
+                        return options;
+                    }
+                    // Spans and index entries arrive roughly in time order and are never
+                    // updated: a wider first level and fewer levels rewrite them fewer times
+                    // (measured: 12% less CPU per span written, reads unchanged within noise).
+                    options.compaction_strategy(Arc::new(
+                        Leveled::default()
+                            .with_l0_threshold(8)
+                            .with_level_ratio_policy(vec![16.0]),
+                    ))
+                })
+                .map_err(internal)?;
+            let rotate_at = if sizes_doubled {
+                memtable
+            } else {
+                memtable / FJALL_SIZE_FACTOR
+            };
+            memtables.watch(&opened, rotate_at);
+            Ok::<_, StorageError>(opened)
+        };
         let store = Store {
             spans: keyspace("spans", LARGE_MEMTABLE_BYTES)?,
             index: keyspace("index", LARGE_MEMTABLE_BYTES)?,
@@ -148,6 +174,7 @@ impl Store {
             operations: keyspace("operations", SMALL_MEMTABLE_BYTES)?,
             dependencies: keyspace("dependencies", SMALL_MEMTABLE_BYTES)?,
             pending: keyspace("pending", LARGE_MEMTABLE_BYTES)?,
+            memtables,
             pending_spans: AtomicU64::new(0),
             handoff: Mutex::new(FxHashMap::default()),
             indexer: Mutex::new(IndexWork::default()),
@@ -177,6 +204,19 @@ impl Store {
     fn batch(&self, items: usize) -> fjall::OwnedWriteBatch {
         fjall::OwnedWriteBatch::with_capacity(self.db.clone(), items)
             .durability(Some(PersistMode::Buffer))
+    }
+
+    /// Commits `batch` as every write of the store does: waiting first while a memtable
+    /// rotation holds writers back, rotating the memtables that are due after.
+    fn commit(&self, batch: fjall::OwnedWriteBatch) -> Result<(), StorageError> {
+        self.memtables.before_commit();
+        batch.commit().map_err(internal)?;
+        self.rotate_memtables()
+    }
+
+    /// Rotates the memtables that reached their size (see `memtables`).
+    fn rotate_memtables(&self) -> Result<(), StorageError> {
+        self.memtables.after_commit().map_err(internal)
     }
 
     /// Flushes the journal to disk (`fdatasync`): called periodically by the store's syncer.
@@ -240,9 +280,13 @@ impl Store {
             dependencies: links,
         }
         .encode_to_vec();
-        self.dependencies
-            .insert(keys::dependencies_key(timestamp, sequence), value)
-            .map_err(internal)
+        let mut batch = self.batch(1);
+        batch.insert(
+            &self.dependencies,
+            keys::dependencies_key(timestamp, sequence),
+            value,
+        );
+        self.commit(batch)
     }
 
     pub(crate) fn dependencies(
@@ -298,7 +342,7 @@ impl Store {
             batch.remove(&self.expiry, key);
             deleted += 1;
         }
-        batch.commit().map_err(internal)?;
+        self.commit(batch)?;
         Ok(deleted)
     }
 }

@@ -282,3 +282,28 @@ fn a_process_tag_finds_the_traces_of_every_process_holding_it_newest_first() {
     assert!(ids(&tag_query("other", "host", "a")).is_empty());
     assert!(ids(&tag_query("shop", "host", "c")).is_empty());
 }
+
+#[test]
+fn memtables_are_rotated_at_the_store_sizes_or_at_half_in_stores_made_before() {
+    let directory = TestDirectory::new("memtable-sizes");
+    let store = Store::open(&directory, Duration::from_secs(3600)).unwrap();
+    let rotate_at = |store: &Store, name| store.memtables.rotate_at(name);
+    assert_eq!(rotate_at(&store, "spans"), Some(LARGE_MEMTABLE_BYTES));
+    assert_eq!(rotate_at(&store, "services"), Some(SMALL_MEMTABLE_BYTES));
+    drop(store);
+    let store = Store::open(&directory, Duration::from_secs(3600)).unwrap();
+    assert_eq!(rotate_at(&store, "index"), Some(LARGE_MEMTABLE_BYTES));
+    // A store made before the marker: fjall sized its keyspaces at the store's sizes.
+    let meta = store
+        .db
+        .keyspace("meta", KeyspaceCreateOptions::default)
+        .unwrap();
+    meta.remove(MEMTABLE_SIZES).unwrap();
+    drop((meta, store));
+    for _ in 0..2 {
+        let store = Store::open(&directory, Duration::from_secs(3600)).unwrap();
+        assert_eq!(rotate_at(&store, "spans"), Some(LARGE_MEMTABLE_BYTES / 2));
+        assert_eq!(rotate_at(&store, "pending"), Some(LARGE_MEMTABLE_BYTES / 2));
+        assert_eq!(rotate_at(&store, "expiry"), Some(SMALL_MEMTABLE_BYTES / 2));
+    }
+}

@@ -26,9 +26,7 @@ impl Store {
         for (n, entry) in self.index.iter().enumerate() {
             batch.remove(&self.index, entry.key().map_err(internal)?);
             if n % SWEEP_KEYS == SWEEP_KEYS - 1 {
-                std::mem::replace(&mut batch, self.db.batch())
-                    .commit()
-                    .map_err(internal)?;
+                self.commit(std::mem::replace(&mut batch, self.db.batch()))?;
             }
         }
         let mut span_keys = Vec::new();
@@ -41,9 +39,7 @@ impl Store {
                     sequence.to_be_bytes(),
                     std::mem::take(&mut span_keys),
                 );
-                std::mem::replace(&mut batch, self.db.batch())
-                    .commit()
-                    .map_err(internal)?;
+                self.commit(std::mem::replace(&mut batch, self.db.batch()))?;
             }
         }
         if !span_keys.is_empty() {
@@ -51,7 +47,7 @@ impl Store {
             batch.insert(&self.pending, sequence.to_be_bytes(), span_keys);
         }
         batch.insert(meta, INDEX_FORMAT, keys::INDEX_FORMAT.to_be_bytes());
-        batch.commit().map_err(internal)?;
+        self.commit(batch)?;
         self.db.persist(PersistMode::SyncData).map_err(internal)
     }
 }

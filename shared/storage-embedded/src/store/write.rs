@@ -115,6 +115,7 @@ impl Store {
         let count = spans.len() as u64;
         // Handed over before the commit, so the indexer finds them whenever it sees the entry.
         self.handoff()?.insert(sequence, spans);
+        self.memtables.before_commit();
         if let Err(error) = batch.commit() {
             self.handoff()?.remove(&sequence);
             return Err(internal(error));
@@ -130,6 +131,6 @@ impl Store {
         if self.pending_spans.fetch_add(count, Ordering::Relaxed) + count >= MAX_PENDING_SPANS {
             self.apply_all_pending()?;
         }
-        Ok(())
+        self.rotate_memtables()
     }
 }
