@@ -19,10 +19,31 @@ impl Store {
     /// atomic batch, or for a large pass in the three steps of [`Store::ingest_index`]. Returns
     /// true when pending entries remain beyond this pass.
     pub(crate) fn apply_pending(&self) -> Result<bool, StorageError> {
-        let mut work = self
-            .indexer
+        let mut work = self.indexer()?;
+        self.apply_pending_pass(&mut work)
+    }
+
+    /// Writers' backpressure: applies passes while at least `bound` spans wait. A writer that
+    /// waited for the indexer while another applied a pass finds the backlog under the bound
+    /// and goes on, leaving what arrived meanwhile for a later, full pass.
+    pub(crate) fn apply_pending_over(&self, bound: u64) -> Result<(), StorageError> {
+        let mut work = self.indexer()?;
+        while self.pending_spans.load(Ordering::Relaxed) >= bound {
+            if !self.apply_pending_pass(&mut work)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn indexer(&self) -> Result<std::sync::MutexGuard<'_, IndexWork>, StorageError> {
+        self.indexer
             .lock()
-            .map_err(|_| internal("indexer lock poisoned"))?;
+            .map_err(|_| internal("indexer lock poisoned"))
+    }
+
+    /// One pass of [`Store::apply_pending`], with the indexer's lock held.
+    fn apply_pending_pass(&self, work: &mut IndexWork) -> Result<bool, StorageError> {
         work.clear();
         let mut applied = Vec::new();
         let mut span_count = 0;
@@ -45,7 +66,7 @@ impl Store {
                         work.add_span(span_key, &span.view());
                     }
                 }
-                None => self.read_back(&value, &mut work)?,
+                None => self.read_back(&value, work)?,
             }
             span_count += value.len() / keys::SPAN_KEY_LEN;
             applied.push(key);
@@ -57,7 +78,7 @@ impl Store {
         let sequence = self.sequence.fetch_add(2, Ordering::Relaxed);
         let mut expiry = std::mem::take(&mut work.expiry);
         if span_count >= INGEST_PASS_SPANS {
-            self.ingest_index(&mut work, &mut expiry, sequence, &applied)?;
+            self.ingest_index(work, &mut expiry, sequence, &applied)?;
         } else {
             let mut batch = self.batch(work.entry_count() + expiry.len() + applied.len());
             work.groups(sequence, |key, bucket, value| {

@@ -227,6 +227,26 @@ fn writers_apply_pending_work_when_the_indexer_falls_behind() {
 }
 
 #[test]
+fn a_writer_over_the_backlog_bound_applies_passes_only_until_it_is_under() {
+    let directory = TestDirectory::new("backlog-bound");
+    let store = Store::open(&directory, Duration::from_secs(3600)).unwrap();
+    let span = |index: u64| test_span(TraceId::new(0, index + 1), "bound", now_micros());
+    for index in 0..10 {
+        store.write_spans(vec![span(index)]).unwrap();
+    }
+    // Under the bound (as a writer finds it after waiting for another's pass): nothing applied.
+    store.apply_pending_over(11).unwrap();
+    assert_eq!(store.pending.iter().count(), 10);
+    assert_eq!(store.index.iter().count(), 0);
+    // At the bound: a pass, which takes every waiting span (a pass holds up to 50,000).
+    store.apply_pending_over(10).unwrap();
+    assert_eq!(store.pending.iter().count(), 0);
+    assert_eq!(store.pending_spans.load(Ordering::Relaxed), 0);
+    assert!(store.index.iter().count() > 0);
+    drop(store);
+}
+
+#[test]
 fn a_process_tag_finds_the_traces_of_every_process_holding_it_newest_first() {
     let directory = TestDirectory::new("process-tags");
     let store = Store::open(&directory, Duration::from_secs(3600)).unwrap();

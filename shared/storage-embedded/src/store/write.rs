@@ -129,7 +129,7 @@ impl Store {
         // Backpressure: when the background indexer falls this far behind, the writer applies
         // pending work itself, so the backlog (and what a query must apply first) stays bounded.
         if self.pending_spans.fetch_add(count, Ordering::Relaxed) + count >= MAX_PENDING_SPANS {
-            self.apply_all_pending()?;
+            self.apply_pending_over(MAX_PENDING_SPANS)?;
         }
         self.rotate_memtables()
     }
