@@ -129,6 +129,19 @@ mod tests {
         .unwrap()
     }
 
+    /// A keyspace of `db` that fjall sizes at `fjall_size`, watched to rotate at `rotate_at`.
+    fn watched(
+        db: &Database,
+        name: &str,
+        fjall_size: u64,
+        rotate_at: u64,
+    ) -> (Keyspace, Memtables) {
+        let opened = keyspace(db, name, fjall_size);
+        let mut memtables = Memtables::default();
+        memtables.watch(&opened, rotate_at);
+        (opened, memtables)
+    }
+
     /// Commits one small write as the store does: waiting, committing, rotating.
     fn write(db: &Database, memtables: &Memtables, keyspace: &Keyspace, key: u64) {
         memtables.before_commit();
@@ -147,9 +160,7 @@ mod tests {
         let directory = TestDirectory::new("memtables-busy");
         let db = one_worker(&directory);
         let busy = keyspace(&db, "busy", 512 << 20);
-        let small = keyspace(&db, "small", 256 << 10);
-        let mut memtables = Memtables::default();
-        memtables.watch(&small, 128 << 10);
+        let (small, memtables) = watched(&db, "small", 256 << 10, 128 << 10);
         let memtables = Arc::new(memtables);
         let value = vec![7u8; 500];
         for i in 0..60_000u64 {
@@ -207,9 +218,7 @@ mod tests {
     fn a_keyspace_is_rotated_once_it_reaches_half_of_fjall_size() {
         let directory = TestDirectory::new("memtables-rotated");
         let db = one_worker(&directory);
-        let watched = keyspace(&db, "watched", 128 << 10);
-        let mut memtables = Memtables::default();
-        memtables.watch(&watched, 64 << 10);
+        let (watched, memtables) = watched(&db, "watched", 128 << 10, 64 << 10);
         let mut key = 0;
         while watched.tree.active_memtable().size() + 200 < 64 << 10 {
             write(&db, &memtables, &watched, key);
@@ -234,9 +243,7 @@ mod tests {
     fn writers_wait_while_a_rotation_is_under_way_and_the_memtable_is_full() {
         let directory = TestDirectory::new("memtables-wait");
         let db = one_worker(&directory);
-        let watched = keyspace(&db, "watched", 1 << 20);
-        let mut memtables = Memtables::default();
-        memtables.watch(&watched, 32 << 10);
+        let (watched, memtables) = watched(&db, "watched", 1 << 20, 32 << 10);
         let memtables = Arc::new(memtables);
         // Past the waiting size (48 KiB) without rotating: written straight to fjall.
         let mut key = 0u64;
