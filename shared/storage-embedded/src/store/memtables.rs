@@ -36,8 +36,6 @@ struct Watched {
     keyspace: Keyspace,
     /// The active memtable is rotated once it holds this many bytes.
     rotate_at: u64,
-    /// Writers wait while a rotation is under way and the active memtable holds this many.
-    wait_at: u64,
     /// A rotation of this keyspace is under way.
     rotating: AtomicBool,
 }
@@ -45,6 +43,12 @@ struct Watched {
 impl Watched {
     fn active_bytes(&self) -> u64 {
         self.keyspace.tree.active_memtable().size()
+    }
+
+    /// Writers wait while a rotation is under way and the active memtable holds this many bytes
+    /// (three quarters of fjall's size).
+    fn wait_at(&self) -> u64 {
+        self.rotate_at + self.rotate_at / 2
     }
 }
 
@@ -55,7 +59,6 @@ impl Memtables {
         self.watched.push(Watched {
             keyspace: keyspace.clone(),
             rotate_at,
-            wait_at: rotate_at + rotate_at / 2,
             rotating: AtomicBool::new(false),
         });
     }
@@ -76,7 +79,7 @@ impl Memtables {
             let started = Instant::now();
             let mut warned = false;
             while watched.rotating.load(Ordering::Acquire)
-                && watched.active_bytes() >= watched.wait_at
+                && watched.active_bytes() >= watched.wait_at()
             {
                 if !warned && started.elapsed() >= WAIT_WARNING {
                     tracing::warn!(

@@ -211,11 +211,6 @@ impl Store {
     fn commit(&self, batch: fjall::OwnedWriteBatch) -> Result<(), StorageError> {
         self.memtables.before_commit();
         batch.commit().map_err(internal)?;
-        self.rotate_memtables()
-    }
-
-    /// Rotates the memtables that reached their size (see `memtables`).
-    fn rotate_memtables(&self) -> Result<(), StorageError> {
         self.memtables.after_commit().map_err(internal)
     }
 

@@ -115,10 +115,11 @@ impl Store {
         let count = spans.len() as u64;
         // Handed over before the commit, so the indexer finds them whenever it sees the entry.
         self.handoff()?.insert(sequence, spans);
-        self.memtables.before_commit();
-        if let Err(error) = batch.commit() {
+        if let Err(error) = self.commit(batch) {
+            // Spans committed before the error (a failed memtable rotation) are read back by
+            // the indexer instead.
             self.handoff()?.remove(&sequence);
-            return Err(internal(error));
+            return Err(error);
         }
         if !fresh.is_empty() {
             self.stored_catalog
@@ -131,6 +132,6 @@ impl Store {
         if self.pending_spans.fetch_add(count, Ordering::Relaxed) + count >= MAX_PENDING_SPANS {
             self.apply_pending_over(MAX_PENDING_SPANS)?;
         }
-        self.rotate_memtables()
+        Ok(())
     }
 }
